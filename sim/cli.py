@@ -1,0 +1,143 @@
+"""The command line: parse, call, map errors to exit statuses. No logic of its own.
+
+Exit status: 0 success, 2 bad input (scenario, option, file), 1 anything else.
+Progress goes to stderr; results go to files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from sim import __version__
+from sim.errors import InputError
+
+EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse, but bad options raise InputError (exit 2 with one clear line)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise InputError(f"{self.prog}: {message} (see --help)")
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"value {text!r}: expected a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"value {text!r}: expected a whole number of 1 or more")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"value {text!r}: expected a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"value {text!r}: expected a whole number of 0 or more")
+    return value
+
+
+def build_parser() -> ArgumentParser:
+    parser = ArgumentParser(
+        prog="python -m sim",
+        description="Simulate older people's emergency journey through hospital and home care.",
+    )
+    parser.add_argument("--version", action="version", version=f"sim {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=ArgumentParser)
+
+    run = commands.add_parser("run", help="run one scenario and write its result tables")
+    run.add_argument("scenario", help="scenario YAML file")
+    run.add_argument("--replications", type=positive_int, help="replications (default: the scenario's run.replications)")
+    run.add_argument("--seed", type=non_negative_int, help="master seed (default: the scenario's run.seed)")
+    run.add_argument("--out", type=Path, help="results folder (default: results/<scenario name>/)")
+    run.add_argument("--workers", type=positive_int, default=1, help="processes to run replications on (default 1)")
+    run.add_argument(
+        "--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE",
+        help="override one scenario value, e.g. --set acute.beds=320 (repeatable)",
+    )
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    check = commands.add_parser("check", help="validate a scenario without running it")
+    check.add_argument("scenario", help="scenario YAML file")
+    check.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE")
+
+    commands.add_parser("schema", help="print the JSON Schema of a scenario")
+
+    bench = commands.add_parser("bench", help="measure simulation speed against a plain SimPy reference ward")
+    bench.add_argument("--years", type=float, default=5.0, help="simulated years of the bench ward (default 5)")
+    bench.add_argument("--repeats", type=positive_int, default=3, help="timed repeats of each, best kept (default 3)")
+    return parser
+
+
+def command_run(args: argparse.Namespace) -> None:
+    from sim.results import write_run
+    from sim.runner import run_replications
+    from sim.scenario import load_scenario
+
+    overrides = list(args.overrides)
+    if args.replications is not None:
+        overrides.append(f"run.replications={args.replications}")
+    if args.seed is not None:
+        overrides.append(f"run.seed={args.seed}")
+    scenario = load_scenario(args.scenario, overrides)
+    out_dir = args.out or Path("results") / scenario.name
+    started = time.perf_counter()
+    results = run_replications(scenario, workers=args.workers, progress=not args.quiet)
+    seconds = time.perf_counter() - started
+    write_run(out_dir, scenario, args.scenario, results, seconds, args.workers, overrides)
+    print(
+        f"{scenario.name}: {len(results)} replications in {seconds:.1f} s; results in {out_dir}/",
+        file=sys.stderr,
+    )
+
+
+def command_check(args: argparse.Namespace) -> None:
+    from sim.scenario import load_scenario
+    from sim.scenario.summary import describe
+
+    scenario = load_scenario(args.scenario, args.overrides)
+    print(f"{args.scenario}: OK: {describe(scenario)}")
+
+
+def command_schema(args: argparse.Namespace) -> None:
+    from sim.scenario.schema import Scenario
+
+    print(json.dumps(Scenario.model_json_schema(), indent=2))
+
+
+def command_bench(args: argparse.Namespace) -> None:
+    from sim.bench import run_bench
+
+    run_bench(years=args.years, repeats=args.repeats)
+
+
+COMMANDS = {"run": command_run, "check": command_check, "schema": command_schema, "bench": command_bench}
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        COMMANDS[args.command](args)
+    except InputError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:  # a bug or the machine: say what, briefly
+        print(f"failed: {type(error).__name__}: {error}", file=sys.stderr)
+        return EXIT_FAILURE
+    return EXIT_OK
+
+
+def main_entry() -> None:
+    """Console script `sim`: same as `python -m sim`."""
+    sys.exit(main())

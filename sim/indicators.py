@@ -1,0 +1,149 @@
+"""From one replication's records to named indicator values (the spec's public vocabulary).
+
+Pure functions of the records: no SimPy here. Counts are per 365 days of the
+horizon; shares are fractions 0-1; `_pN` suffixes are per pathway. Spells count
+towards length of stay when they end (discharge or death) inside the horizon;
+time-averages (occupancy, delayed patients, service use) integrate over the
+horizon only, so warm-up never leaks in.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+
+from sim.calendar import month
+from sim.model.records import CENSUS_COLUMNS, Records
+from sim.scenario.schema import PATHWAYS, SERVICE_OF_PATHWAY, Scenario
+
+# name -> (unit, description). The order here is the order of the tables.
+INDICATORS: dict[str, tuple[str, str]] = {
+    "admissions_per_year": ("spells/year", "Emergency spells started (admitted to a bed), first and readmissions"),
+    "diverted_per_year": ("requests/year", "Admission requests sent elsewhere because no bed was free (divert mode)"),
+    "diverted_share": ("share", "Diverted requests / all admission requests"),
+    "mean_los_days": ("days", "Mean length of stay, admission to discharge or death, of spells ended in the horizon"),
+    "median_los_days": ("days", "Median length of stay"),
+    "p90_los_days": ("days", "90th percentile of length of stay"),
+    "stranded_7d_share": ("share", "Share of ended spells with a stay of 7 days or more"),
+    "superstranded_21d_share": ("share", "Share of ended spells with a stay of 21 days or more"),
+    **{f"mean_los_days_{p}": ("days", f"Mean length of stay of live discharges on pathway {p[1]}") for p in PATHWAYS},
+    "delayed_bed_days_per_year": ("bed days/year", "Bed days spent medically optimised but not yet discharged"),
+    "mean_delay_days": ("days", "Mean discharge delay (medically optimised to discharge) per live discharge"),
+    **{f"mean_delay_days_{p}": ("days", f"Mean discharge delay on pathway {p[1]}") for p in PATHWAYS},
+    "delayed_patients_mean": ("patients", "Mean number of medically optimised patients still in acute beds"),
+    **{f"pathway_share_{p}": ("share", f"Share of live discharges on pathway {p[1]}") for p in PATHWAYS},
+    "mean_occupancy_pct": ("%", "Time-average occupied acute beds / beds available"),
+    "days_over_92pct_share": ("share", "Share of days whose midnight occupancy is above 92 %"),
+    "days_at_100pct_share": ("share", "Share of days whose midnight occupancy is 100 %"),
+    "mean_bed_wait_hours": ("hours", "Mean wait for an acute bed (boarding) of admitted requests"),
+    "waited_for_bed_share": ("share", "Share of admitted requests that waited for a bed at all"),
+    "in_hospital_mortality_rate": ("share", "Deaths in hospital / spells ended"),
+    **{
+        f"{service}_utilisation_pct": ("%", f"Time-average {service.replace('_', ' ')} places held / places")
+        for service in SERVICE_OF_PATHWAY.values()
+    },
+    **{
+        f"{service}_mean_wait_days": ("days", f"Mean wait for a {service.replace('_', ' ')} place after assessment")
+        for service in SERVICE_OF_PATHWAY.values()
+    },
+}
+
+
+def unit_of(indicator: str) -> str:
+    return INDICATORS[indicator][0]
+
+
+def compute_indicators(records: Records, scenario: Scenario) -> dict[str, float]:
+    """Every indicator of one replication, in the order of INDICATORS."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # empty groups give NaN, on purpose
+        values = _compute(records, scenario)
+    return {name: float(values[name]) for name in INDICATORS}
+
+
+def spell_table(records: Records) -> dict[str, np.ndarray]:
+    """The spell records as columns of numbers."""
+    fields = ("arrival", "admitted", "optimised", "ready", "placed", "left_bed", "service_end")
+    table = {f: np.fromiter((getattr(s, f) for s in records.spells), float, len(records.spells)) for f in fields}
+    for f in ("band", "pathway"):
+        table[f] = np.fromiter((getattr(s, f) for s in records.spells), int, len(records.spells))
+    for f in ("died", "diverted"):
+        table[f] = np.fromiter((getattr(s, f) for s in records.spells), bool, len(records.spells))
+    return table
+
+
+def time_in_horizon(start: np.ndarray, end: np.ndarray, horizon: float) -> float:
+    """Total days of the intervals [start, end) inside [0, horizon); an unfinished interval runs to the end."""
+    started = ~np.isnan(start)
+    end = np.where(np.isnan(end), horizon, end)[started]
+    start = start[started]
+    return float(np.clip(np.minimum(end, horizon) - np.maximum(start, 0.0), 0.0, None).sum())
+
+
+def beds_available_days(scenario: Scenario) -> float:
+    """Integral of beds available over the horizon (bed counts change only at midnight)."""
+    horizon = scenario.run.horizon_days
+    days = np.arange(math.ceil(horizon), dtype=float)
+    weights = np.minimum(horizon - days, 1.0)
+    beds = np.array([scenario.acute.beds_in_month(m) for m in range(1, 13)])[month(days) - 1]
+    return float((beds * weights).sum())
+
+
+def _mean(values: np.ndarray) -> float:
+    return float(np.mean(values)) if len(values) else math.nan
+
+
+def _compute(records: Records, scenario: Scenario) -> dict[str, float]:
+    horizon = records.horizon_days
+    per_year = 365.0 / horizon
+    s = spell_table(records)
+
+    requested = (s["arrival"] >= 0) & (s["arrival"] < horizon)
+    admitted = requested & ~np.isnan(s["admitted"])
+    ended = (s["left_bed"] >= 0) & (s["left_bed"] < horizon)
+    live = ended & ~s["died"]
+    los = s["left_bed"] - s["admitted"]
+    delay = s["left_bed"] - s["optimised"]
+    wait_days = s["admitted"] - s["arrival"]
+
+    out: dict[str, float] = {
+        "admissions_per_year": admitted.sum() * per_year,
+        "diverted_per_year": (requested & s["diverted"]).sum() * per_year,
+        "diverted_share": (requested & s["diverted"]).sum() / requested.sum() if requested.any() else math.nan,
+        "mean_los_days": _mean(los[ended]),
+        "median_los_days": float(np.median(los[ended])) if ended.any() else math.nan,
+        "p90_los_days": float(np.percentile(los[ended], 90)) if ended.any() else math.nan,
+        "stranded_7d_share": _mean(los[ended] >= 7),
+        "superstranded_21d_share": _mean(los[ended] >= 21),
+        "mean_delay_days": _mean(delay[live]),
+        "mean_bed_wait_hours": _mean(wait_days[admitted]) * 24,
+        "waited_for_bed_share": _mean(wait_days[admitted] > 0),
+        "in_hospital_mortality_rate": _mean(s["died"][ended]),
+    }
+    for index, p in enumerate(PATHWAYS):
+        on = live & (s["pathway"] == index)
+        out[f"mean_los_days_{p}"] = _mean(los[on])
+        out[f"mean_delay_days_{p}"] = _mean(delay[on])
+        out[f"pathway_share_{p}"] = on.sum() / live.sum() if live.any() else math.nan
+
+    delayed_days = time_in_horizon(s["optimised"], s["left_bed"], horizon)
+    out["delayed_bed_days_per_year"] = delayed_days * per_year
+    out["delayed_patients_mean"] = delayed_days / horizon
+    occupied_days = time_in_horizon(s["admitted"], s["left_bed"], horizon)
+    out["mean_occupancy_pct"] = 100 * occupied_days / beds_available_days(scenario)
+
+    census = np.array(records.census, dtype=float).reshape(-1, len(CENSUS_COLUMNS))
+    occupancy = census[:, CENSUS_COLUMNS.index("beds_occupied")] / census[:, CENSUS_COLUMNS.index("beds_available")]
+    out["days_over_92pct_share"] = _mean(occupancy > 0.92)
+    out["days_at_100pct_share"] = _mean(occupancy >= 1.0)
+
+    for pathway, service in SERVICE_OF_PATHWAY.items():
+        on = s["pathway"] == PATHWAYS.index(pathway)
+        places = getattr(scenario.services, service).places
+        held = time_in_horizon(s["placed"][on], s["service_end"][on], horizon)
+        out[f"{service}_utilisation_pct"] = 100 * held / (places * horizon)
+        placed_in_horizon = on & (s["placed"] >= 0) & (s["placed"] < horizon)
+        out[f"{service}_mean_wait_days"] = _mean((s["placed"] - s["ready"])[placed_in_horizon])
+    return out

@@ -1,0 +1,7 @@
+"""The simulation model: SimPy processes that read like the patient's journey. No I/O here."""
+
+from sim.model.arrivals import Arrivals, draw_arrivals
+from sim.model.hospital import simulate
+from sim.model.records import CENSUS_COLUMNS, Records, SpellRecord
+
+__all__ = ["Arrivals", "CENSUS_COLUMNS", "Records", "SpellRecord", "draw_arrivals", "simulate"]

@@ -1,0 +1,50 @@
+"""A pool of places (acute beds, reablement places ...) with a FIFO queue.
+
+SimPy's Resource cannot change its capacity while running; beds open and close
+with the calendar, so this small pool does the counting itself. `request`
+returns None when a place is free now (no event needed: the common case costs
+nothing), or an event that fires when the place is handed over.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+import simpy
+
+
+class Pool:
+    """Places handed out first come, first served."""
+
+    def __init__(self, env: simpy.Environment, capacity: int) -> None:
+        self.env = env
+        self.capacity = capacity
+        self.in_use = 0
+        self.queue: deque[simpy.Event] = deque()
+
+    def is_free(self) -> bool:
+        return self.in_use < self.capacity and not self.queue
+
+    def request(self) -> simpy.Event | None:
+        """Take a place now (None) or join the queue (an event to wait for)."""
+        if self.is_free():
+            self.in_use += 1
+            return None
+        handover = self.env.event()
+        self.queue.append(handover)
+        return handover
+
+    def release(self) -> None:
+        """Give a place back; the first in the queue gets it."""
+        self.in_use -= 1
+        self._serve_queue()
+
+    def set_capacity(self, capacity: int) -> None:
+        """Open or close places. Closing never evicts: it only stops new entries."""
+        self.capacity = capacity
+        self._serve_queue()
+
+    def _serve_queue(self) -> None:
+        while self.queue and self.in_use < self.capacity:
+            self.in_use += 1
+            self.queue.popleft().succeed()

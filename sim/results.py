@@ -1,0 +1,111 @@
+"""Result tables and files: replications -> tidy tables -> CSV + run.json, written atomically.
+
+A results folder is self-describing: `run.json` records the resolved scenario,
+its hash, the seed, the number of replications, the package version and the
+time taken, so a table can be traced to what produced it years later.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import tempfile
+from collections.abc import Callable
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pandas as pd
+
+from sim import __version__
+from sim.indicators import INDICATORS, unit_of
+from sim.model import CENSUS_COLUMNS
+from sim.runner import ReplicationResult
+from sim.scenario import Scenario, scenario_hash
+from sim.stats import t_interval
+
+SUMMARY_COLUMNS = ["scenario", "indicator", "unit", "mean", "ci_low", "ci_high", "replications"]
+REPLICATION_COLUMNS = ["scenario", "replication", "indicator", "unit", "value"]
+
+
+def replications_table(scenario: Scenario, results: list[ReplicationResult]) -> pd.DataFrame:
+    """One row per scenario, replication and indicator."""
+    rows = [
+        (scenario.name, result.replication, name, unit_of(name), result.indicators[name])
+        for result in results
+        for name in INDICATORS
+    ]
+    return pd.DataFrame(rows, columns=REPLICATION_COLUMNS)
+
+
+def summary_table(replications: pd.DataFrame) -> pd.DataFrame:
+    """Mean and 95 % t-interval over replications, per scenario and indicator."""
+    rows = []
+    for (scenario, indicator), group in replications.groupby(["scenario", "indicator"], sort=False):
+        mean, low, high = t_interval(group["value"].to_numpy())
+        rows.append((scenario, indicator, unit_of(indicator), mean, low, high, len(group)))
+    return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+
+
+def daily_table(scenario: Scenario, results: list[ReplicationResult]) -> pd.DataFrame:
+    """The midnight census of every replication, one row per replication and day."""
+    frames = []
+    for result in results:
+        frame = pd.DataFrame(result.census, columns=list(CENSUS_COLUMNS))
+        frame.insert(0, "replication", result.replication)
+        frames.append(frame)
+    daily = pd.concat(frames, ignore_index=True)
+    daily.insert(0, "scenario", scenario.name)
+    integer_columns = [c for c in CENSUS_COLUMNS if c != "day"]
+    daily[integer_columns] = daily[integer_columns].astype("int64")
+    return daily
+
+
+def write_atomically(path: Path, write: Callable[[Path], None]) -> None:
+    """Write to a temporary file in the same folder, then rename: readers never see half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(handle)
+    try:
+        write(Path(temporary))
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def write_run(
+    out_dir: Path,
+    scenario: Scenario,
+    scenario_file: str,
+    results: list[ReplicationResult],
+    seconds: float,
+    workers: int,
+    overrides: list[str],
+) -> None:
+    """Write summary.csv, replications.csv, daily.csv and run.json into out_dir."""
+    replications = replications_table(scenario, results)
+    tables = {
+        "replications.csv": replications,
+        "summary.csv": summary_table(replications),
+        "daily.csv": daily_table(scenario, results),
+    }
+    for name, table in tables.items():
+        write_atomically(out_dir / name, lambda tmp, table=table: table.to_csv(tmp, index=False))
+    metadata = {
+        "scenario": scenario.name,
+        "scenario_file": scenario_file,
+        "overrides": overrides,
+        "scenario_hash": scenario_hash(scenario),
+        "seed": scenario.run.seed,
+        "replications": len(results),
+        "package": "sim",
+        "package_version": __version__,
+        "seconds": round(seconds, 3),
+        "workers": workers,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "python": platform.python_version(),
+        "resolved_scenario": scenario.model_dump(mode="json"),
+    }
+    text = json.dumps(metadata, indent=2) + "\n"
+    write_atomically(out_dir / "run.json", lambda tmp: tmp.write_text(text, encoding="utf-8"))

@@ -1,0 +1,155 @@
+"""Reading scenario files: YAML, `extends` chains, `--set` overrides, one clear error.
+
+A scenario file may name another with `extends: other.yaml` (relative to
+itself); its values are deep-merged over that file's (mappings merge, every
+other value replaces). Each value remembers the file that set it last, so an
+error names the file an analyst has to open.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from sim.errors import InputError
+from sim.scenario.schema import DISTRIBUTION_KINDS, Scenario
+
+SET_SOURCE = "--set"
+
+
+def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scenario:
+    """Load, merge, override and validate a scenario file; raise InputError if anything is wrong."""
+    data, provenance = read_merged(Path(path))
+    for assignment in overrides or []:
+        apply_override(data, provenance, assignment)
+    return validate_scenario(data, provenance, str(path))
+
+
+def scenario_hash(scenario: Scenario) -> str:
+    """A stable digest of the fully resolved scenario: what was actually run."""
+    canonical = json.dumps(scenario.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def read_yaml_mapping(path: Path) -> dict[str, Any]:
+    """Safe-load one YAML file that must hold a mapping."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"{path}: file not found") from None
+    except OSError as error:
+        raise InputError(f"{path}: cannot be read ({error.strerror})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(error, "problem", None) or str(error)
+        raise InputError(f"{path}: YAML syntax error{where}: {problem}") from None
+    if data is None:
+        raise InputError(f"{path}: the file is empty; expected a YAML mapping of scenario keys")
+    if not isinstance(data, dict):
+        raise InputError(f"{path}: top level is a {type(data).__name__}; expected a YAML mapping of scenario keys")
+    return data
+
+
+def read_merged(path: Path, chain: tuple[Path, ...] = ()) -> tuple[dict[str, Any], dict[tuple, str]]:
+    """Resolve a file's `extends` chain; return merged data and key path -> file that set it."""
+    resolved = path.resolve()
+    if resolved in chain:
+        cycle = " -> ".join(str(p) for p in (*chain, resolved))
+        raise InputError(f"{path}: extends: cyclic chain {cycle}; expected each file at most once")
+    data = read_yaml_mapping(path)
+    parent = data.pop("extends", None)
+    if parent is None:
+        base, provenance = {}, {}
+    else:
+        if not isinstance(parent, str):
+            raise InputError(f"{path}: extends: value {parent!r}; expected a file path (string)")
+        parent_path = path.parent / parent
+        if not parent_path.is_file():
+            raise InputError(f"{path}: extends: value {parent!r}: no such file {parent_path}; expected an existing scenario file")
+        base, provenance = read_merged(parent_path, (*chain, resolved))
+    deep_merge(base, data, provenance, str(path), ())
+    return base, provenance
+
+
+def deep_merge(base: dict, override: dict, provenance: dict[tuple, str], source: str, prefix: tuple) -> None:
+    """Merge `override` into `base` in place, noting `source` for each value it sets."""
+    for key, value in override.items():
+        here = (*prefix, key)
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            deep_merge(base[key], value, provenance, source, here)
+        else:
+            base[key] = value
+            for stale in [p for p in provenance if p[: len(here)] == here]:
+                del provenance[stale]
+        provenance[here] = source
+
+
+def apply_override(data: dict, provenance: dict[tuple, str], assignment: str) -> None:
+    """Apply one `KEY.PATH=VALUE`; VALUE is read as YAML (so 320 is a number, [1,2] a list)."""
+    key_path, sep, raw_value = assignment.partition("=")
+    if not sep or not key_path.strip():
+        raise InputError(f"{SET_SOURCE} {assignment!r}: expected KEY.PATH=VALUE, e.g. acute.beds=320")
+    try:
+        value = yaml.safe_load(raw_value)
+    except yaml.YAMLError:
+        raise InputError(f"{SET_SOURCE} {assignment!r}: value {raw_value!r} is not valid YAML") from None
+    keys = key_path.strip().split(".")
+    node = data
+    for depth, key in enumerate(keys[:-1]):
+        child = node.setdefault(key, {})
+        if not isinstance(child, dict):
+            where = ".".join(keys[: depth + 1])
+            raise InputError(f"{SET_SOURCE} {assignment!r}: {where} holds a single value, not a section")
+        node = child
+    deep_merge(node, {keys[-1]: value}, provenance, SET_SOURCE, tuple(keys[:-1]))
+
+
+def validate_scenario(data: dict, provenance: dict[tuple, str], file: str) -> Scenario:
+    """Build the Scenario; turn pydantic's errors into lines naming file, key path, value and expectation."""
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as error:
+        lines = [describe_error(e, provenance, file) for e in error.errors(include_url=False)]
+        raise InputError("\n".join(lines)) from None
+
+
+def describe_error(error: dict, provenance: dict[tuple, str], default_file: str) -> str:
+    loc = tuple(part for part in error["loc"] if part not in DISTRIBUTION_KINDS)
+    key_path = ".".join(str(part) for part in loc) or "(top level)"
+    source = default_file
+    for length in range(len(loc), 0, -1):
+        if loc[:length] in provenance:
+            source = provenance[loc[:length]]
+            break
+    kind = error["type"]
+    message = error["msg"].removeprefix("Value error, ")
+    if kind == "extra_forbidden":
+        return f"{source}: {key_path}: unknown key; expected only the keys listed by `python -m sim schema`"
+    if kind == "missing":
+        return f"{source}: {key_path}: missing; expected a value (see `python -m sim schema`)"
+    shown = _short(error.get("input"))
+    if loc:
+        return f"{source}: {key_path}: value {shown}: {_expected(message)}"
+    return f"{source}: {_expected(message)}"
+
+
+def _expected(message: str) -> str:
+    """Pydantic says 'Input should be X'; we say 'expected X'."""
+    lowered = message[0].lower() + message[1:] if message else message
+    for prefix in ("input should be ", "input should have "):
+        if lowered.startswith(prefix):
+            return "expected " + lowered.removeprefix("input should be ").removeprefix("input should have ")
+    return lowered
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -1,0 +1,340 @@
+"""The scenario format: one pydantic class per YAML section.
+
+Every field says its unit and what it means; both appear in the JSON Schema
+(`python -m sim schema`), so an analyst's editor can show them. Models are
+frozen and refuse unknown keys: a typo in a scenario is an error, never a
+silently ignored value. Durations are in days, rates per day, shares 0-1.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+PATHWAYS = ("p0", "p1", "p2", "p3")
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+PROBABILITY_SUM_TOLERANCE = 1e-6
+
+
+def param(unit: str, description: str, **kwargs: Any) -> Any:
+    """A field whose unit is shown both in its description and as `unit`."""
+    return Field(
+        description=f"{description} [{unit}]",
+        json_schema_extra={"unit": unit},
+        **kwargs,
+    )
+
+
+class Section(BaseModel):
+    """Base of every scenario section: frozen, strict, no unknown keys."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+# --- distributions of durations ------------------------------------------------
+
+
+class Lognormal(Section):
+    """Right-skewed duration given by its mean and standard deviation."""
+
+    distribution: Literal["lognormal"]
+    mean: float = param("days", "Mean duration", gt=0)
+    sd: float = param("days", "Standard deviation of the duration", gt=0)
+
+
+class Exponential(Section):
+    """Memoryless duration given by its mean (M/M/c validation uses it)."""
+
+    distribution: Literal["exponential"]
+    mean: float = param("days", "Mean duration", gt=0)
+
+
+class Gamma(Section):
+    """Gamma-distributed duration given by its mean and standard deviation."""
+
+    distribution: Literal["gamma"]
+    mean: float = param("days", "Mean duration", gt=0)
+    sd: float = param("days", "Standard deviation of the duration", gt=0)
+
+
+class Fixed(Section):
+    """The same duration for everyone (zero switches a step off)."""
+
+    distribution: Literal["fixed"]
+    value: float = param("days", "Duration", ge=0)
+
+
+class Empirical(Section):
+    """A table of durations and their probabilities, e.g. from local data."""
+
+    distribution: Literal["empirical"]
+    values: list[float] = param("days", "Durations observed", min_length=1)
+    probabilities: list[float] = param(
+        "share 0-1", "Probability of each duration, in the same order; sums to 1", min_length=1
+    )
+
+    @model_validator(mode="after")
+    def _table_is_consistent(self) -> Empirical:
+        if len(self.values) != len(self.probabilities):
+            raise ValueError(
+                f"values has {len(self.values)} entries but probabilities has "
+                f"{len(self.probabilities)}; expected the same number"
+            )
+        if any(v < 0 for v in self.values):
+            raise ValueError("values must be durations of 0 days or more")
+        if any(not 0 <= p <= 1 for p in self.probabilities):
+            raise ValueError("probabilities must each be between 0 and 1")
+        total = sum(self.probabilities)
+        if abs(total - 1) > PROBABILITY_SUM_TOLERANCE:
+            raise ValueError(f"probabilities sum to {total:g}; expected 1")
+        return self
+
+
+Distribution = Annotated[
+    Union[Lognormal, Exponential, Gamma, Fixed, Empirical],
+    Field(discriminator="distribution"),
+]
+DISTRIBUTION_KINDS = ("lognormal", "exponential", "gamma", "fixed", "empirical")
+
+
+class ByPathway(Section):
+    """One duration distribution per discharge pathway."""
+
+    p0: Distribution = Field(description="Pathway 0: home, no new support")
+    p1: Distribution = Field(description="Pathway 1: home with support (reablement)")
+    p2: Distribution = Field(description="Pathway 2: bed-based intermediate care")
+    p3: Distribution = Field(description="Pathway 3: care home placement")
+
+    def of(self, pathway: str) -> Distribution:
+        return getattr(self, pathway)
+
+
+ZERO_DAYS = {"distribution": "fixed", "value": 0.0}
+
+
+# --- sections --------------------------------------------------------------------
+
+
+class Run(Section):
+    """How long to simulate and with which seed."""
+
+    start_year: int = param("year", "Calendar year whose 1 January (a Monday by convention) opens the horizon", ge=1900, le=2200)
+    warmup_days: float = param("days", "Simulated before the horizon to fill the system; results discarded", ge=0)
+    horizon_days: float = param("days", "Simulated time whose results are kept", gt=0)
+    replications: int = param("count", "Independent replications (overridden by --replications)", ge=1)
+    seed: int = param("integer", "Master seed; every random stream derives from it", ge=0)
+
+
+class Demand(Section):
+    """Non-elective admissions of the 65+ cohort: a non-homogeneous Poisson process."""
+
+    arrivals_per_day: dict[str, float] = param(
+        "admissions/day", "Base rate of emergency admission requests per age band (factor 1 days)"
+    )
+    day_of_week_factors: list[float] = param(
+        "multiplier", "Rate multiplier Monday..Sunday", min_length=7, max_length=7, default=[1.0] * 7
+    )
+    month_factors: list[float] = param(
+        "multiplier", "Rate multiplier January..December", min_length=12, max_length=12, default=[1.0] * 12
+    )
+    growth_per_year: float = param(
+        "fraction/year", "Compound demand growth g: rate x (1+g)^(t/365), t from 1 January of start_year", gt=-1, default=0.0
+    )
+    admission_avoidance_share: float = param(
+        "share 0-1", "Share of admission requests avoided by community services", ge=0, lt=1, default=0.0
+    )
+
+    @field_validator("arrivals_per_day")
+    @classmethod
+    def _rates_not_negative(cls, rates: dict[str, float]) -> dict[str, float]:
+        for band, rate in rates.items():
+            if rate < 0 or not math.isfinite(rate):
+                raise ValueError(f"rate for age band {band!r} is {rate}; expected a number of 0 or more")
+        return rates
+
+    @field_validator("day_of_week_factors", "month_factors")
+    @classmethod
+    def _factors_not_negative(cls, factors: list[float]) -> list[float]:
+        if any(f < 0 for f in factors):
+            raise ValueError("factors must be 0 or more")
+        return factors
+
+
+class Escalation(Section):
+    """Extra (or, if negative, closed) beds in some calendar months, e.g. winter."""
+
+    months: list[int] = param("month 1-12", "Months in which the change applies", min_length=1)
+    extra_beds: int = param("beds", "Beds added (negative: removed) in those months")
+
+    @field_validator("months")
+    @classmethod
+    def _months_valid(cls, months: list[int]) -> list[int]:
+        if any(not 1 <= m <= 12 for m in months):
+            raise ValueError("months must be between 1 and 12")
+        return months
+
+
+class Acute(Section):
+    """The acute bed pool the cohort uses (beds taken by others are left out)."""
+
+    beds: int = param("beds", "Acute beds available to the cohort", gt=0)
+    escalation: list[Escalation] = Field(default=[], description="Calendar changes to the bed count")
+    when_full: Literal["wait", "divert"] = Field(
+        default="wait",
+        description="When no bed is free: 'wait' (FIFO boarding) or 'divert' elsewhere (a loss system)",
+    )
+
+    def beds_in_month(self, month: int) -> int:
+        return self.beds + sum(e.extra_beds for e in self.escalation if month in e.months)
+
+    @model_validator(mode="after")
+    def _always_a_bed(self) -> Acute:
+        for month in range(1, 13):
+            if self.beds_in_month(month) < 1:
+                raise ValueError(
+                    f"escalation leaves {self.beds_in_month(month)} beds in month {month}; expected at least 1"
+                )
+        return self
+
+
+class ClinicalStay(Section):
+    """Time from admission to medically optimised for discharge."""
+
+    by_pathway: ByPathway = Field(description="Distribution of the clinical stay for each pathway")
+    age_band_factor: dict[str, float] = param(
+        "multiplier", "Stays of each age band are scaled by this factor (missing band: 1)", default={}
+    )
+
+    @field_validator("age_band_factor")
+    @classmethod
+    def _factors_positive(cls, factors: dict[str, float]) -> dict[str, float]:
+        for band, factor in factors.items():
+            if factor <= 0:
+                raise ValueError(f"factor for age band {band!r} is {factor}; expected more than 0")
+        return factors
+
+
+class InHospitalDeath(Section):
+    """Deaths during the clinical stay."""
+
+    probability: dict[str, float] = param("share 0-1", "Probability of dying in hospital, per age band")
+    stay_before_death: Distribution = Field(description="Time from admission to death for those who die [days]")
+
+    @field_validator("probability")
+    @classmethod
+    def _are_probabilities(cls, probabilities: dict[str, float]) -> dict[str, float]:
+        for band, p in probabilities.items():
+            if not 0 <= p <= 1:
+                raise ValueError(f"probability for age band {band!r} is {p}; expected between 0 and 1")
+        return probabilities
+
+
+class PathwaySplit(Section):
+    """Probabilities of the four discharge pathways; they sum to 1."""
+
+    p0: float = param("share 0-1", "Home, no new support", ge=0, le=1)
+    p1: float = param("share 0-1", "Home with support (reablement)", ge=0, le=1)
+    p2: float = param("share 0-1", "Bed-based intermediate care", ge=0, le=1)
+    p3: float = param("share 0-1", "Care home placement", ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _sums_to_one(self) -> PathwaySplit:
+        total = self.p0 + self.p1 + self.p2 + self.p3
+        if abs(total - 1) > PROBABILITY_SUM_TOLERANCE:
+            raise ValueError(f"p0+p1+p2+p3 = {total:g}; expected 1")
+        return self
+
+    def as_list(self) -> list[float]:
+        return [self.p0, self.p1, self.p2, self.p3]
+
+
+class Pathways(Section):
+    """Which pathway a surviving patient leaves by."""
+
+    probabilities: dict[str, PathwaySplit] = Field(description="Pathway split for each age band")
+
+
+class Discharge(Section):
+    """What stands between medically optimised and leaving the bed."""
+
+    assessment: ByPathway = Field(
+        default=ByPathway(p0=ZERO_DAYS, p1=ZERO_DAYS, p2=ZERO_DAYS, p3=ZERO_DAYS),
+        description="Assessment time after medically optimised, before a place is sought [days]",
+    )
+    days: list[Literal["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]] = param(
+        "weekday", "Days on which discharges happen", min_length=1, default=list(WEEKDAYS)
+    )
+    start_hour: float = param("hour 0-24", "Discharges happen from this hour", ge=0, lt=24, default=0.0)
+    end_hour: float = param("hour 0-24", "...until this hour", gt=0, le=24, default=24.0)
+
+    @model_validator(mode="after")
+    def _window_valid(self) -> Discharge:
+        if self.start_hour >= self.end_hour:
+            raise ValueError(
+                f"start_hour {self.start_hour:g} is not before end_hour {self.end_hour:g}; expected start_hour < end_hour"
+            )
+        if len(set(self.days)) != len(self.days):
+            raise ValueError("days lists a weekday twice")
+        return self
+
+
+class PlaceService(Section):
+    """A community service with a fixed number of places, each held for a duration."""
+
+    places: int = param("places", "Places (people served at once)", gt=0)
+    duration: Distribution = Field(description="Time a person holds a place [days]")
+
+
+class Services(Section):
+    """Community services that pathways 1-3 discharge into."""
+
+    reablement: PlaceService = Field(description="Pathway 1: home-based reablement")
+    intermediate_care: PlaceService = Field(description="Pathway 2: intermediate care / rehabilitation beds")
+    care_home: PlaceService = Field(description="Pathway 3: care home (discharge-to-assess) beds")
+
+
+SERVICE_OF_PATHWAY = {"p1": "reablement", "p2": "intermediate_care", "p3": "care_home"}
+
+
+class Scenario(Section):
+    """A whole scenario: everything one run needs, and nothing else."""
+
+    name: str = Field(
+        description="Short name, used for the results folder",
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
+        max_length=80,
+    )
+    description: str = Field(default="", description="What this scenario represents")
+    run: Run
+    age_bands: list[str] = Field(min_length=1, description="Names of the age bands of the cohort, e.g. 65-74")
+    demand: Demand
+    acute: Acute
+    clinical_stay: ClinicalStay
+    in_hospital_death: InHospitalDeath
+    pathways: Pathways
+    discharge: Discharge = Field(default=Discharge())
+    services: Services
+
+    @model_validator(mode="after")
+    def _age_bands_match(self) -> Scenario:
+        if len(set(self.age_bands)) != len(self.age_bands):
+            raise ValueError("age_bands: a band is listed twice")
+        bands = set(self.age_bands)
+        keyed = {
+            "demand.arrivals_per_day": (self.demand.arrivals_per_day, True),
+            "in_hospital_death.probability": (self.in_hospital_death.probability, True),
+            "pathways.probabilities": (self.pathways.probabilities, True),
+            "clinical_stay.age_band_factor": (self.clinical_stay.age_band_factor, False),
+        }
+        for path, (mapping, every_band_needed) in keyed.items():
+            unknown = set(mapping) - bands
+            if unknown:
+                raise ValueError(
+                    f"{path}: age band {sorted(unknown)[0]!r} is not in age_bands; expected one of {self.age_bands}"
+                )
+            missing = bands - set(mapping)
+            if every_band_needed and missing:
+                raise ValueError(f"{path}: age band {sorted(missing)[0]!r} has no value; expected one for every band")
+        return self
