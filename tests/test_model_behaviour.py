@@ -1,0 +1,132 @@
+"""Behaviour of the hospital model on short runs of the shipped baseline."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sim.calendar import DischargeWindow
+from sim.model import CENSUS_COLUMNS, draw_arrivals, simulate
+from sim.runner import run_replication
+from sim.scenario import load_scenario
+from sim.streams import Streams
+
+BASELINE = Path(__file__).parents[1] / "scenarios" / "baseline.yaml"
+SHORT = ["run.warmup_days=60", "run.horizon_days=120", "run.replications=2"]
+
+
+def short_baseline(*overrides: str):
+    return load_scenario(BASELINE, [*SHORT, *overrides])
+
+
+def simulate_replication(scenario, replication=0):
+    arrivals = draw_arrivals(scenario, Streams(scenario.run.seed, replication))
+    return arrivals, simulate(scenario, arrivals)
+
+
+def census_columns(records):
+    census = np.array(records.census, dtype=float)
+    return {name: census[:, i] for i, name in enumerate(CENSUS_COLUMNS)}
+
+
+def test_conservation_holds_at_every_midnight():
+    """arrived = waiting for a bed + in a bed + in each service + exited, every day of the horizon."""
+    _, records = simulate_replication(short_baseline())
+    c = census_columns(records)
+    present = c["bed_queue"] + c["beds_occupied"] + sum(
+        c[f"{s}_in_service"] for s in ("reablement", "intermediate_care", "care_home")
+    )
+    exited = c["exited_home"] + c["exited_care_home"] + c["died_in_hospital"] + c["diverted"]
+    assert len(c["day"]) == 120
+    assert np.array_equal(c["arrived"], present + exited)
+    assert c["arrived"][-1] > c["arrived"][0] > 0  # people did arrive and leave during the run
+    assert c["exited_home"][-1] > c["exited_home"][0]
+
+
+def test_same_scenario_and_seed_give_identical_results():
+    scenario = short_baseline()
+    first, second = run_replication(scenario, 1), run_replication(scenario, 1)
+    assert first.indicators == second.indicators
+    assert np.array_equal(first.census, second.census)
+    assert run_replication(scenario, 2).indicators != first.indicators
+
+
+def stays_by_patient(records):
+    return {
+        s.patient: (s.arrival, s.band, s.pathway, s.died, s.left_bed - s.admitted if s.died else s.optimised - s.admitted)
+        for s in records.spells
+        if not np.isnan(s.left_bed if s.died else s.optimised)
+    }
+
+
+def test_more_beds_leave_every_arrival_and_clinical_stay_unchanged():
+    """Common random numbers: capacity changes when things happen, never who arrives or how ill they are."""
+    arrivals_small, small = simulate_replication(short_baseline("acute.beds=170"))
+    arrivals_large, large = simulate_replication(short_baseline("acute.beds=260"))
+    for field in ("time", "band", "pathway", "dies", "stay", "assessment", "service_days"):
+        assert np.array_equal(getattr(arrivals_small, field), getattr(arrivals_large, field))
+    small_stays, large_stays = stays_by_patient(small), stays_by_patient(large)
+    common = small_stays.keys() & large_stays.keys()
+    assert len(common) > 0.9 * len(large_stays)
+    for patient in common:
+        s, g = small_stays[patient], large_stays[patient]
+        assert s[:4] == g[:4]
+        assert s[4] == pytest.approx(g[4], abs=1e-9)
+    # ...while the waits did change
+    waits = lambda r: np.nanmean([s.admitted - s.arrival for s in r.spells])  # noqa: E731
+    assert waits(small) > waits(large)
+
+
+def test_avoided_admissions_leave_the_other_patients_as_they_were():
+    arrivals, _ = simulate_replication(short_baseline())
+    fewer, _ = simulate_replication(short_baseline("demand.admission_avoidance_share=0.3"))
+    kept = np.isin(arrivals.time, fewer.time)
+    assert kept.sum() == len(fewer)
+    assert 0.6 < len(fewer) / len(arrivals) < 0.8
+    assert np.array_equal(arrivals.stay[kept], fewer.stay)
+
+
+def test_discharges_happen_only_inside_the_discharge_window():
+    scenario = short_baseline()
+    window = DischargeWindow(scenario.discharge)
+    _, records = simulate_replication(scenario)
+    discharged = [s.left_bed for s in records.spells if not s.died and not np.isnan(s.left_bed)]
+    assert len(discharged) > 1000
+    # (a discharge at the opening hour may land a rounding error before it)
+    assert all(window.next_open(t) - t < 1e-9 for t in discharged)
+
+
+def test_every_live_discharge_follows_optimised_then_placed():
+    _, records = simulate_replication(short_baseline())
+    for s in records.spells:
+        if not s.died and not np.isnan(s.left_bed):
+            assert s.arrival <= s.admitted <= s.optimised <= s.ready <= s.placed <= s.left_bed
+            if s.pathway == 0:
+                assert s.placed == s.ready  # pathway 0 waits for no community place
+
+
+def test_escalation_beds_appear_in_the_census():
+    _, records = simulate_replication(short_baseline())
+    c = census_columns(records)
+    winter = c["day"] < 59  # January and February
+    assert set(c["beds_available"][winter]) == {210}
+    assert set(c["beds_available"][~winter]) == {200}
+
+
+def test_divert_mode_never_queues_and_counts_diversions():
+    scenario = short_baseline("acute.when_full=divert", "acute.beds=150")
+    result = run_replication(scenario, 0)
+    c = {name: result.census[:, i] for i, name in enumerate(CENSUS_COLUMNS)}
+    assert c["bed_queue"].max() == 0
+    assert c["diverted"][-1] > 0
+    assert 0 < result.indicators["diverted_share"] < 1
+    assert result.indicators["mean_bed_wait_hours"] == 0
+
+
+def test_fewer_reablement_places_mean_longer_pathway_1_delays():
+    """A paired (same seed) comparison on the mechanism that matters most to commissioners."""
+    tight = run_replication(short_baseline("services.reablement.places=100"), 0).indicators
+    ample = run_replication(short_baseline("services.reablement.places=200"), 0).indicators
+    assert tight["mean_delay_days_p1"] > ample["mean_delay_days_p1"] + 0.5
+    assert tight["reablement_mean_wait_days"] > ample["reablement_mean_wait_days"]
+    assert ample["reablement_mean_wait_days"] == pytest.approx(0.0, abs=1e-9)
