@@ -28,6 +28,7 @@ INDICATORS: dict[str, tuple[str, str]] = {
     "p90_los_days": ("days", "90th percentile of length of stay"),
     "stranded_7d_share": ("share", "Share of ended spells with a stay of 7 days or more"),
     "superstranded_21d_share": ("share", "Share of ended spells with a stay of 21 days or more"),
+    "superstranded_21d_bed_share": ("share", "Share of occupied bed days used by patients past their 21st day in hospital"),
     **{f"mean_los_days_{p}": ("days", f"Mean length of stay of live discharges on pathway {p[1]}") for p in PATHWAYS},
     "delayed_bed_days_per_year": ("bed days/year", "Bed days spent medically optimised but not yet discharged"),
     "mean_delay_days": ("days", "Mean discharge delay (medically optimised to discharge) per live discharge"),
@@ -133,6 +134,8 @@ def _compute(records: Records, scenario: Scenario) -> dict[str, float]:
     out["delayed_patients_mean"] = delayed_days / horizon
     occupied_days = time_in_horizon(s["admitted"], s["left_bed"], horizon)
     out["mean_occupancy_pct"] = 100 * occupied_days / beds_available_days(scenario)
+    long_stay_days = time_in_horizon(s["admitted"] + 21, s["left_bed"], horizon)
+    out["superstranded_21d_bed_share"] = long_stay_days / occupied_days if occupied_days else math.nan
 
     census = np.array(records.census, dtype=float).reshape(-1, len(CENSUS_COLUMNS))
     occupancy = census[:, CENSUS_COLUMNS.index("beds_occupied")] / census[:, CENSUS_COLUMNS.index("beds_available")]

@@ -49,21 +49,16 @@ class Hospital:
     def admissions(self, arrivals: Arrivals) -> Generator[simpy.Event, None, None]:
         """Admission requests arrive at their drawn times; each starts a spell."""
         env = self.env
-        for i, when in enumerate(arrivals.time.tolist()):
+        patients = zip(
+            *(getattr(arrivals, f).tolist() for f in ("time", "band", "pathway", "dies", "stay", "assessment", "service_days"))
+        )
+        for i, (when, band, pathway, dies, stay, assessment, service_days) in enumerate(patients):
             if when > env.now:
                 yield env.timeout(when - env.now)
-            spell = SpellRecord(i, int(arrivals.band[i]), int(arrivals.pathway[i]), env.now)
+            spell = SpellRecord(i, band, pathway, env.now)
             self.records.spells.append(spell)
             self.arrived += 1
-            env.process(
-                self.spell(
-                    spell,
-                    bool(arrivals.dies[i]),
-                    float(arrivals.stay[i]),
-                    float(arrivals.assessment[i]),
-                    float(arrivals.service_days[i]),
-                )
-            )
+            env.process(self.spell(spell, dies, stay, assessment, service_days))
 
     def spell(
         self, spell: SpellRecord, dies: bool, stay: float, assessment: float, service_days: float
