@@ -106,11 +106,12 @@ def test_every_live_discharge_follows_optimised_then_placed():
 
 
 def test_escalation_beds_appear_in_the_census():
-    _, records = simulate_replication(short_baseline())
+    scenario = short_baseline("acute.beds=150", "acute.escalation=[{months: [1, 2], extra_beds: 12}]")
+    _, records = simulate_replication(scenario)
     c = census_columns(records)
     winter = c["day"] < 59  # January and February
-    assert set(c["beds_available"][winter]) == {210}
-    assert set(c["beds_available"][~winter]) == {200}
+    assert set(c["beds_available"][winter]) == {162}
+    assert set(c["beds_available"][~winter]) == {150}
 
 
 def test_divert_mode_never_queues_and_counts_diversions():
