@@ -11,10 +11,10 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args, get_origin
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from sim.errors import InputError
 from sim.scenario.schema import DISTRIBUTION_KINDS, Scenario
@@ -80,10 +80,14 @@ def read_merged(path: Path, chain: tuple[Path, ...] = ()) -> tuple[dict[str, Any
 
 
 def deep_merge(base: dict, override: dict, provenance: dict[tuple, str], source: str, prefix: tuple) -> None:
-    """Merge `override` into `base` in place, noting `source` for each value it sets."""
+    """Merge `override` into `base` in place, noting `source` for each value it sets.
+
+    A mapping that names a `distribution` replaces the one below it whole: a
+    child that swaps a lognormal for an exponential must not inherit its `sd`.
+    """
     for key, value in override.items():
         here = (*prefix, key)
-        if isinstance(value, dict) and isinstance(base.get(key), dict):
+        if isinstance(value, dict) and isinstance(base.get(key), dict) and "distribution" not in value:
             deep_merge(base[key], value, provenance, source, here)
         else:
             base[key] = value
@@ -132,13 +136,37 @@ def describe_error(error: dict, provenance: dict[tuple, str], default_file: str)
     kind = error["type"]
     message = error["msg"].removeprefix("Value error, ")
     if kind == "extra_forbidden":
-        return f"{source}: {key_path}: unknown key; expected only the keys listed by `python -m sim schema`"
+        allowed = _keys_allowed_at(loc[:-1])
+        expected = f"expected one of: {', '.join(allowed)}" if allowed else "see `python -m sim schema`"
+        return f"{source}: {key_path}: unknown key; {expected}"
+    if kind == "union_tag_invalid":
+        tag = error["ctx"]["tag"]
+        return f"{source}: {key_path}.distribution: value {tag!r}: expected one of: {', '.join(DISTRIBUTION_KINDS)}"
     if kind == "missing":
         return f"{source}: {key_path}: missing; expected a value (see `python -m sim schema`)"
     shown = _short(error.get("input"))
     if loc:
         return f"{source}: {key_path}: value {shown}: {_expected(message)}"
     return f"{source}: {_expected(message)}"
+
+
+def _keys_allowed_at(loc: tuple) -> list[str]:
+    """The keys a section accepts, found by walking the schema along `loc` (best effort)."""
+    model: Any = Scenario
+    parts = list(loc)
+    while parts:
+        if not (isinstance(model, type) and issubclass(model, BaseModel)):
+            return []
+        field = model.model_fields.get(str(parts.pop(0)))
+        if field is None:
+            return []
+        model = field.annotation
+        while get_origin(model) in (dict, list) and parts:  # dict[str, X] or list[X]: skip the key, look at X
+            model = get_args(model)[-1]
+            parts.pop(0)
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        return list(model.model_fields)
+    return []
 
 
 def _expected(message: str) -> str:
