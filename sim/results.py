@@ -56,7 +56,7 @@ def daily_table(scenario: Scenario, results: list[ReplicationResult]) -> pd.Data
         frames.append(frame)
     daily = pd.concat(frames, ignore_index=True)
     daily.insert(0, "scenario", scenario.name)
-    integer_columns = [c for c in CENSUS_COLUMNS if c != "day"]
+    integer_columns = list(CENSUS_COLUMNS)  # midnights are whole days
     daily[integer_columns] = daily[integer_columns].astype("int64")
     return daily
 
@@ -68,10 +68,17 @@ def write_atomically(path: Path, write: Callable[[Path], None]) -> None:
     os.close(handle)
     try:
         write(Path(temporary))
+        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes 0600; results are for colleagues too
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
 
 
 def write_run(

@@ -36,16 +36,33 @@ def scenario_hash(scenario: Scenario) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+class UniqueKeyLoader(yaml.SafeLoader):
+    """Safe loading that refuses a key given twice in one mapping (YAML would keep the last silently)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        seen: set = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key {key!r} appears twice; expected each key once", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 def read_yaml_mapping(path: Path) -> dict[str, Any]:
     """Safe-load one YAML file that must hold a mapping."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise InputError(f"{path}: file not found") from None
+    except UnicodeDecodeError as error:
+        raise InputError(f"{path}: not UTF-8 text (byte {error.start}); expected a YAML scenario file") from None
     except OSError as error:
         raise InputError(f"{path}: cannot be read ({error.strerror})") from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -114,6 +131,8 @@ def apply_override(data: dict, provenance: dict[tuple, str], assignment: str) ->
             raise InputError(f"{SET_SOURCE} {assignment!r}: {where} holds a single value, not a section")
         node = child
     deep_merge(node, {keys[-1]: value}, provenance, SET_SOURCE, tuple(keys[:-1]))
+    for depth in range(1, len(keys)):  # a section-level error on an overridden value names --set
+        provenance[tuple(keys[:depth])] = SET_SOURCE
 
 
 def validate_scenario(data: dict, provenance: dict[tuple, str], file: str) -> Scenario:
@@ -139,12 +158,16 @@ def describe_error(error: dict, provenance: dict[tuple, str], default_file: str)
         allowed = _keys_allowed_at(loc[:-1])
         expected = f"expected one of: {', '.join(allowed)}" if allowed else "see `python -m sim schema`"
         return f"{source}: {key_path}: unknown key; {expected}"
+    if kind == "union_tag_not_found":
+        return f"{source}: {key_path}.distribution: missing; expected one of: {', '.join(DISTRIBUTION_KINDS)}"
     if kind == "union_tag_invalid":
         tag = error["ctx"]["tag"]
         return f"{source}: {key_path}.distribution: value {tag!r}: expected one of: {', '.join(DISTRIBUTION_KINDS)}"
     if kind == "missing":
         return f"{source}: {key_path}: missing; expected a value (see `python -m sim schema`)"
     shown = _short(error.get("input"))
+    if loc and isinstance(error.get("input"), dict):  # a whole section: its check names the key
+        return f"{source}: {key_path}: {_expected(message)}"
     if loc:
         return f"{source}: {key_path}: value {shown}: {_expected(message)}"
     return f"{source}: {_expected(message)}"

@@ -30,7 +30,7 @@ def param(unit: str, description: str, **kwargs: Any) -> Any:
 class Section(BaseModel):
     """Base of every scenario section: frozen, strict, no unknown keys."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
 
 # --- distributions of durations ------------------------------------------------
