@@ -297,7 +297,7 @@ def test_schema_fields_carry_their_unit(schema, dotted, unit):
 
 
 def test_schema_is_valid_and_accepts_the_baseline(schema):
-    jsonschema = pytest.importorskip("jsonschema")
+    import jsonschema  # in the test extra
     import yaml
 
     validator_class = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
