@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from operator import attrgetter
 
 import numpy as np
 
@@ -66,13 +67,13 @@ def compute_indicators(records: Records, scenario: Scenario) -> dict[str, float]
 
 def spell_table(records: Records) -> dict[str, np.ndarray]:
     """The spell records as columns of numbers."""
-    fields = ("arrival", "admitted", "optimised", "ready", "placed", "left_bed", "service_end")
-    table = {f: np.fromiter((getattr(s, f) for s in records.spells), float, len(records.spells)) for f in fields}
-    for f in ("band", "pathway"):
-        table[f] = np.fromiter((getattr(s, f) for s in records.spells), int, len(records.spells))
-    for f in ("died", "diverted"):
-        table[f] = np.fromiter((getattr(s, f) for s in records.spells), bool, len(records.spells))
-    return table
+    spells, n = records.spells, len(records.spells)
+    columns = {
+        **{f: float for f in ("arrival", "admitted", "optimised", "ready", "placed", "left_bed", "service_end")},
+        **{f: int for f in ("band", "pathway")},
+        **{f: bool for f in ("died", "diverted")},
+    }
+    return {f: np.fromiter(map(attrgetter(f), spells), dtype, n) for f, dtype in columns.items()}
 
 
 def time_in_horizon(start: np.ndarray, end: np.ndarray, horizon: float) -> float:
