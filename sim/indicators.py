@@ -21,7 +21,7 @@ from sim.scenario.schema import PATHWAYS, SERVICE_OF_PATHWAY, Scenario
 
 # name -> (unit, description). The order here is the order of the tables.
 INDICATORS: dict[str, tuple[str, str]] = {
-    "admissions_per_year": ("spells/year", "Emergency spells started (admitted to a bed), first and readmissions"),
+    "admissions_per_year": ("spells/year", "Emergency spells admitted to an acute bed in the horizon, first and readmissions"),
     "diverted_per_year": ("requests/year", "Admission requests sent elsewhere because no bed was free (divert mode)"),
     "diverted_share": ("share", "Diverted requests / all admission requests"),
     "mean_los_days": ("days", "Mean length of stay, admission to discharge or death, of spells ended in the horizon"),
@@ -39,8 +39,8 @@ INDICATORS: dict[str, tuple[str, str]] = {
     "mean_occupancy_pct": ("%", "Time-average occupied acute beds / beds available"),
     "days_over_92pct_share": ("share", "Share of days whose midnight occupancy is above 92 %"),
     "days_at_100pct_share": ("share", "Share of days whose midnight occupancy is 100 %"),
-    "mean_bed_wait_hours": ("hours", "Mean wait for an acute bed (boarding) of admitted requests"),
-    "waited_for_bed_share": ("share", "Share of admitted requests that waited for a bed at all"),
+    "mean_bed_wait_hours": ("hours", "Mean wait for an acute bed (boarding) of patients admitted in the horizon"),
+    "waited_for_bed_share": ("share", "Share of patients admitted in the horizon who waited for a bed at all"),
     "in_hospital_mortality_rate": ("share", "Deaths in hospital / spells ended"),
     **{
         f"{service}_utilisation_pct": ("%", f"Time-average {service.replace('_', ' ')} places held / places")
@@ -103,7 +103,9 @@ def _compute(records: Records, scenario: Scenario) -> dict[str, float]:
     s = spell_table(records)
 
     requested = (s["arrival"] >= 0) & (s["arrival"] < horizon)
-    admitted = requested & ~np.isnan(s["admitted"])
+    # by the time of admission, so patients boarding at day 0 count: then
+    # occupancy = admission rate x mean LOS holds (Little's law) without edge terms
+    admitted = (s["admitted"] >= 0) & (s["admitted"] < horizon)
     ended = (s["left_bed"] >= 0) & (s["left_bed"] < horizon)
     live = ended & ~s["died"]
     los = s["left_bed"] - s["admitted"]
