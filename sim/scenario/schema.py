@@ -36,12 +36,17 @@ class Section(BaseModel):
 # --- distributions of durations ------------------------------------------------
 
 
-class Lognormal(Section):
+class MeanAndSd(Section):
+    """A duration given by its mean and standard deviation."""
+
+    mean: float = param("days", "Mean duration", gt=0)
+    sd: float = param("days", "Standard deviation of the duration", gt=0)
+
+
+class Lognormal(MeanAndSd):
     """Right-skewed duration given by its mean and standard deviation."""
 
     distribution: Literal["lognormal"]
-    mean: float = param("days", "Mean duration", gt=0)
-    sd: float = param("days", "Standard deviation of the duration", gt=0)
 
 
 class Exponential(Section):
@@ -51,12 +56,10 @@ class Exponential(Section):
     mean: float = param("days", "Mean duration", gt=0)
 
 
-class Gamma(Section):
+class Gamma(MeanAndSd):
     """Gamma-distributed duration given by its mean and standard deviation."""
 
     distribution: Literal["gamma"]
-    mean: float = param("days", "Mean duration", gt=0)
-    sd: float = param("days", "Standard deviation of the duration", gt=0)
 
 
 class Fixed(Section):
