@@ -12,7 +12,7 @@ import os
 import platform
 import tempfile
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -110,7 +110,7 @@ def write_run(
         "package_version": __version__,
         "seconds": round(seconds, 3),
         "workers": workers,
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "python": platform.python_version(),
         "resolved_scenario": scenario.model_dump(mode="json"),
     }

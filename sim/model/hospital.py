@@ -49,7 +49,7 @@ class Hospital:
     def admissions(self, arrivals: Arrivals) -> Generator[simpy.Event, None, None]:
         """Admission requests arrive at their drawn times; each starts a spell."""
         env = self.env
-        patients = zip(
+        patients = zip(  # noqa: B905 - equal lengths by construction
             *(getattr(arrivals, f).tolist() for f in ("time", "band", "pathway", "dies", "stay", "assessment", "service_days"))
         )
         for i, (when, band, pathway, dies, stay, assessment, service_days) in enumerate(patients):

@@ -9,7 +9,7 @@ silently ignored value. Durations are in days, rates per day, shares 0-1.
 from __future__ import annotations
 
 import math
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -96,7 +96,7 @@ class Empirical(Section):
 
 
 Distribution = Annotated[
-    Union[Lognormal, Exponential, Gamma, Fixed, Empirical],
+    Lognormal | Exponential | Gamma | Fixed | Empirical,
     Field(discriminator="distribution"),
 ]
 DISTRIBUTION_KINDS = ("lognormal", "exponential", "gamma", "fixed", "empirical")

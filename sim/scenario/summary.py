@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from sim.calendar import YEAR_DAYS, demand_multiplier
 from sim.scenario.schema import Scenario
-
-import numpy as np
 
 
 def expected_admissions_per_year(scenario: Scenario) -> float:
