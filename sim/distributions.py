@@ -45,3 +45,44 @@ def mean_of(dist: Distribution) -> float:
     if isinstance(dist, Fixed):
         return dist.value
     return float(np.dot(dist.values, dist.probabilities))
+
+
+def cdf_of(dist: Distribution, x: float) -> float:
+    """P(duration <= x), for cutting a distribution at x (e.g. readmission within 30 days)."""
+    if isinstance(dist, Lognormal):
+        sigma2 = math.log1p((dist.sd / dist.mean) ** 2)
+        mu = math.log(dist.mean) - sigma2 / 2
+        return float(special.ndtr((math.log(x) - mu) / math.sqrt(sigma2))) if x > 0 else 0.0
+    if isinstance(dist, Exponential):
+        return -math.expm1(-x / dist.mean) if x > 0 else 0.0
+    if isinstance(dist, Gamma):
+        shape = (dist.mean / dist.sd) ** 2
+        scale = dist.sd**2 / dist.mean
+        return float(special.gammainc(shape, x / scale)) if x > 0 else 0.0
+    if isinstance(dist, Fixed):
+        return 1.0 if dist.value <= x else 0.0
+    if isinstance(dist, Empirical):
+        return float(sum(p for v, p in zip(dist.values, dist.probabilities, strict=True) if v <= x))
+    raise TypeError(f"unknown distribution {dist!r}")
+
+
+def truncated_from_uniform(dist: Distribution, u: np.ndarray, upper: float) -> np.ndarray:
+    """Durations at quantiles `u` of `dist` cut at `upper` (conditional on duration <= upper)."""
+    share = cdf_of(dist, upper)
+    if share <= 0:
+        return np.full_like(np.asarray(u, dtype=float), upper)
+    return np.minimum(from_uniform(dist, np.asarray(u) * share), upper)
+
+
+def competing_risks(rates: list[float], u_time: np.ndarray, u_which: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Time to the first of several exponential events (yearly rates) and which one it is.
+
+    Returns days (inf when every rate is 0) and the index of the event.
+    """
+    total = sum(rates)
+    if total <= 0:
+        return np.full(len(u_time), math.inf), np.zeros(len(u_time), dtype=int)
+    days = -np.log1p(-np.asarray(u_time)) / total * 365.0
+    cumulative = np.cumsum(rates) / total
+    which = np.minimum(np.searchsorted(cumulative, u_which, side="right"), len(rates) - 1)
+    return days, which

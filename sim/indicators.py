@@ -16,8 +16,8 @@ from operator import attrgetter
 import numpy as np
 
 from sim.calendar import month
-from sim.model.records import CENSUS_COLUMNS, Records
-from sim.scenario.schema import PATHWAYS, SERVICE_OF_PATHWAY, Scenario
+from sim.model.records import AT_HOME, CENSUS_COLUMNS, Records
+from sim.scenario.schema import PATHWAYS, SERVICES, Scenario
 
 # name -> (unit, description). The order here is the order of the tables.
 INDICATORS: dict[str, tuple[str, str]] = {
@@ -42,14 +42,28 @@ INDICATORS: dict[str, tuple[str, str]] = {
     "mean_bed_wait_hours": ("hours", "Mean wait for an acute bed (boarding) of patients admitted in the horizon"),
     "waited_for_bed_share": ("share", "Share of patients admitted in the horizon who waited for a bed at all"),
     "in_hospital_mortality_rate": ("share", "Deaths in hospital / spells ended"),
+    "readmissions_per_year": ("spells/year", "Spells admitted in the horizon that are emergency readmissions"),
+    "readmission_30d_rate": ("share", "Live discharges followed by an emergency readmission within 30 days / live discharges"),
+    "at_home_91d_rate": (
+        "share",
+        "ASCOF 2B(1): of those discharged alive into reablement or rehabilitation, the share at home "
+        "(alive, not in hospital nor a care home) 91 days later",
+    ),
+    "reablement_independent_share": ("share", "Reablement completers needing no ongoing care / all completers"),
+    "bridging_days_per_year": ("place days/year", "Reablement place days held after reablement ended, waiting for home care"),
     **{
         f"{service}_utilisation_pct": ("%", f"Time-average {service.replace('_', ' ')} places held / places")
-        for service in SERVICE_OF_PATHWAY.values()
+        for service in SERVICES
     },
     **{
-        f"{service}_mean_wait_days": ("days", f"Mean wait for a {service.replace('_', ' ')} place after assessment")
-        for service in SERVICE_OF_PATHWAY.values()
+        f"{service}_mean_wait_days": ("days", f"Mean wait for a {service.replace('_', ' ')} place, from asking to getting one")
+        for service in SERVICES
     },
+    **{
+        f"cost_{setting}_per_year": ("GBP/year", f"Cost of {setting.replace('_', ' ')} used by the cohort at unit cost")
+        for setting in ("acute", *SERVICES)
+    },
+    "cost_total_per_year": ("GBP/year", "All care used by the cohort, priced at the scenario's unit costs"),
 }
 
 
@@ -69,11 +83,36 @@ def spell_table(records: Records) -> dict[str, np.ndarray]:
     """The spell records as columns of numbers."""
     spells, n = records.spells, len(records.spells)
     columns = {
-        **{f: float for f in ("arrival", "admitted", "optimised", "ready", "placed", "left_bed", "service_end")},
-        **{f: int for f in ("band", "pathway")},
-        **{f: bool for f in ("died", "diverted")},
+        **{f: float for f in ("arrival", "admitted", "optimised", "ready", "placed", "left_bed", "next_arrival")},
+        **{f: int for f in ("patient", "band", "pathway")},
+        **{f: bool for f in ("died", "diverted", "readmission")},
     }
-    return {f: np.fromiter(map(attrgetter(f), spells), dtype, n) for f, dtype in columns.items()}
+    table = {f: np.fromiter(map(attrgetter(f), spells), dtype, n) for f, dtype in columns.items()}
+    table["service"] = np.array([s.service for s in spells], dtype=object)
+    return table
+
+
+def stay_table(records: Records) -> dict[str, np.ndarray]:
+    """The community stay records as columns."""
+    stays, n = records.stays, len(records.stays)
+    table = {
+        f: np.fromiter(map(attrgetter(f), stays), float, n)
+        for f in ("requested", "reserved", "started", "care_end", "released")
+    }
+    table["background"] = np.fromiter(map(attrgetter("background"), stays), bool, n)
+    table["service"] = np.array([s.service for s in stays], dtype=object)
+    table["outcome"] = np.array([s.outcome for s in stays], dtype=object)
+    return table
+
+
+def at_home_on(history: list[tuple[float, str]], day: float) -> bool:
+    """Was the person at home (with or without support) at time `day`, by their history of moves?"""
+    place = None
+    for time, where in history:
+        if time > day:
+            break
+        place = where
+    return place in AT_HOME
 
 
 def time_in_horizon(start: np.ndarray, end: np.ndarray, horizon: float) -> float:
@@ -145,11 +184,55 @@ def _compute(records: Records, scenario: Scenario) -> dict[str, float]:
     out["days_over_92pct_share"] = _mean(occupancy > 0.92)
     out["days_at_100pct_share"] = _mean(occupancy >= 1.0)
 
-    for pathway, service in SERVICE_OF_PATHWAY.items():
-        on = s["pathway"] == PATHWAYS.index(pathway)
-        places = getattr(scenario.services, service).places
-        held = time_in_horizon(s["placed"][on], s["service_end"][on], horizon)
-        out[f"{service}_utilisation_pct"] = 100 * held / (places * horizon)
-        placed_in_horizon = on & (s["placed"] >= 0) & (s["placed"] < horizon)
-        out[f"{service}_mean_wait_days"] = _mean((s["placed"] - s["ready"])[placed_in_horizon])
+    out["readmissions_per_year"] = (admitted & s["readmission"]).sum() * per_year
+    followed = live & (s["left_bed"] < horizon - 30)  # discharges whose 30 days are all in the horizon
+    readmitted = (s["next_arrival"] - s["left_bed"]) <= 30
+    out["readmission_30d_rate"] = _mean(readmitted[followed])
+    cohort = live & (s["left_bed"] < horizon - 91) & np.isin(s["service"], ["reablement", "intermediate_care"])
+    out["at_home_91d_rate"] = _mean(
+        np.array([at_home_on(records.history[p], t + 91) for p, t in zip(s["patient"][cohort], s["left_bed"][cohort], strict=True)])
+    )
+    out.update(_community_indicators(records, scenario, occupied_days))
+    return out
+
+
+def _community_indicators(records: Records, scenario: Scenario, occupied_days: float) -> dict[str, float]:
+    """Use, waits and outcomes of the community services, and what all care costs."""
+    horizon = records.horizon_days
+    per_year = 365.0 / horizon
+    st = stay_table(records)
+    cohort = ~st["background"]
+    services = scenario.services
+    capacity = {
+        "reablement": services.reablement.place_count(),
+        "home_care": services.home_care.packages,
+        "intermediate_care": services.intermediate_care.places,
+        "care_home": services.care_home.places or math.inf,
+    }
+    costs = scenario.costs
+    cost_per_day = {
+        "reablement": costs.reablement_place_day,
+        "home_care": costs.home_care_hour * services.home_care.hours_per_week / 7,
+        "intermediate_care": costs.intermediate_care_bed_day,
+        "care_home": costs.care_home_week / 7,
+    }
+    out: dict[str, float] = {}
+    for service in SERVICES:
+        on = st["service"] == service
+        held = time_in_horizon(st["reserved"][on], st["released"][on], horizon)
+        out[f"{service}_utilisation_pct"] = 100 * held / (capacity[service] * horizon) if capacity[service] < math.inf else math.nan
+        got = on & cohort & (st["reserved"] >= 0) & (st["reserved"] < horizon)
+        out[f"{service}_mean_wait_days"] = _mean((st["reserved"] - st["requested"])[got])
+        used = time_in_horizon(st["started"][on & cohort], st["released"][on & cohort], horizon)
+        out[f"cost_{service}_per_year"] = used * cost_per_day[service] * per_year
+
+    reablement = st["service"] == "reablement"
+    finished = reablement & cohort & (st["released"] >= 0) & (st["released"] < horizon)
+    independent = (finished & (st["outcome"] == "independent")).sum()
+    completers = independent + (finished & (st["outcome"] == "home_care")).sum()
+    out["reablement_independent_share"] = independent / completers if completers else math.nan
+    out["bridging_days_per_year"] = time_in_horizon(st["care_end"][reablement], st["released"][reablement], horizon) * per_year
+
+    out["cost_acute_per_year"] = occupied_days * costs.acute_bed_day * per_year
+    out["cost_total_per_year"] = sum(out[f"cost_{setting}_per_year"] for setting in ("acute", *SERVICES))
     return out

@@ -7,7 +7,10 @@ not depend on which process ran it or in what order, so `--workers 1` and
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,10 +31,27 @@ class ReplicationResult:
 
 def run_replication(scenario: Scenario, replication: int) -> ReplicationResult:
     """Simulate one replication and compute its indicators."""
-    streams = Streams(scenario.run.seed, replication)
-    records = simulate(scenario, draw_arrivals(scenario, streams))
-    census = np.array(records.census, dtype=float)
-    return ReplicationResult(replication, compute_indicators(records, scenario), census)
+    with fewer_garbage_collections():
+        streams = Streams(scenario.run.seed, replication)
+        records = simulate(scenario, draw_arrivals(scenario, streams), streams)
+        census = np.array(records.census, dtype=float)
+        return ReplicationResult(replication, compute_indicators(records, scenario), census)
+
+
+@contextmanager
+def fewer_garbage_collections() -> Iterator[None]:
+    """Collect cyclic garbage less often during a replication.
+
+    A replication builds up tens of thousands of records that live to its end;
+    with Python's default thresholds the collector scans them again and again
+    (a fifth to a third of the run time). Memory is still reclaimed, less often.
+    """
+    thresholds = gc.get_threshold()
+    gc.set_threshold(100_000, 50, 100)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
 
 
 def run_replications(scenario: Scenario, workers: int = 1, progress: bool = True) -> list[ReplicationResult]:

@@ -20,8 +20,9 @@ def short_baseline(*overrides: str):
 
 
 def simulate_replication(scenario, replication=0):
-    arrivals = draw_arrivals(scenario, Streams(scenario.run.seed, replication))
-    return arrivals, simulate(scenario, arrivals)
+    streams = Streams(scenario.run.seed, replication)
+    arrivals = draw_arrivals(scenario, streams)
+    return arrivals, simulate(scenario, arrivals, streams)
 
 
 def census_columns(records):
@@ -30,13 +31,16 @@ def census_columns(records):
 
 
 def test_conservation_holds_at_every_midnight():
-    """arrived = waiting for a bed + in a bed + in each service + exited, every day of the horizon."""
+    """spells arrived = waiting for a bed + in a bed + in each service + at home awaiting readmission + ended."""
     _, records = simulate_replication(short_baseline())
     c = census_columns(records)
-    present = c["bed_queue"] + c["beds_occupied"] + sum(
-        c[f"{s}_in_service"] for s in ("reablement", "intermediate_care", "care_home")
+    present = (
+        c["bed_queue"]
+        + c["beds_occupied"]
+        + sum(c[f"{s}_in_service"] for s in ("reablement", "home_care", "intermediate_care", "care_home"))
+        + c["at_home"]
     )
-    exited = c["exited_home"] + c["exited_care_home"] + c["died_in_hospital"] + c["diverted"]
+    exited = c["exited_home"] + c["died_in_hospital"] + c["died_after_discharge"] + c["diverted"] + c["readmitted"]
     assert len(c["day"]) == 120
     assert np.array_equal(c["arrived"], present + exited)
     assert c["arrived"][-1] > c["arrived"][0] > 0  # people did arrive and leave during the run
@@ -52,10 +56,11 @@ def test_same_scenario_and_seed_give_identical_results():
 
 
 def stays_by_patient(records):
+    """First spells only: readmissions depend on what happened before, so they are not expected to match."""
     return {
         s.patient: (s.arrival, s.band, s.pathway, s.died, s.left_bed - s.admitted if s.died else s.optimised - s.admitted)
         for s in records.spells
-        if not np.isnan(s.left_bed if s.died else s.optimised)
+        if not s.readmission and not np.isnan(s.left_bed if s.died else s.optimised)
     }
 
 
@@ -63,8 +68,8 @@ def test_more_beds_leave_every_arrival_and_clinical_stay_unchanged():
     """Common random numbers: capacity changes when things happen, never who arrives or how ill they are."""
     arrivals_small, small = simulate_replication(short_baseline("acute.beds=170"))
     arrivals_large, large = simulate_replication(short_baseline("acute.beds=260"))
-    for field in ("time", "band", "pathway", "dies", "stay", "assessment", "service_days"):
-        assert np.array_equal(getattr(arrivals_small, field), getattr(arrivals_large, field))
+    assert np.array_equal(arrivals_small.time, arrivals_large.time)
+    assert arrivals_small.draws == arrivals_large.draws
     small_stays, large_stays = stays_by_patient(small), stays_by_patient(large)
     common = small_stays.keys() & large_stays.keys()
     assert len(common) > 0.9 * len(large_stays)
@@ -83,7 +88,7 @@ def test_avoided_admissions_leave_the_other_patients_as_they_were():
     kept = np.isin(arrivals.time, fewer.time)
     assert kept.sum() == len(fewer)
     assert 0.6 < len(fewer) / len(arrivals) < 0.8
-    assert np.array_equal(arrivals.stay[kept], fewer.stay)
+    assert np.array_equal(arrivals.column("stay")[kept], fewer.column("stay"))
 
 
 def test_discharges_happen_only_inside_the_discharge_window():

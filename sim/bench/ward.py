@@ -46,8 +46,9 @@ def bench_ward_scenario(years: float = 5.0, seed: int = SEED) -> Scenario:
                     "places": ref.SERVICE_PLACES,
                     "duration": {"distribution": "exponential", "mean": ref.SERVICE_MEAN},
                 },
+                "home_care": {"packages": 1},
                 "intermediate_care": unused_service,
-                "care_home": unused_service,
+                "care_home": {},
             },
         }
     )

@@ -2,6 +2,6 @@
 
 from sim.model.arrivals import Arrivals, draw_arrivals
 from sim.model.hospital import simulate
-from sim.model.records import CENSUS_COLUMNS, Records, SpellRecord
+from sim.model.records import CENSUS_COLUMNS, Records, SpellRecord, StayRecord
 
-__all__ = ["Arrivals", "CENSUS_COLUMNS", "Records", "SpellRecord", "draw_arrivals", "simulate"]
+__all__ = ["Arrivals", "CENSUS_COLUMNS", "Records", "SpellRecord", "StayRecord", "draw_arrivals", "simulate"]

@@ -1,92 +1,188 @@
-"""Who arrives when, and what their stay will be: drawn up front, per age band.
+"""Who arrives when, and what will happen to them: drawn up front, per age band.
 
 Admission requests of each age band follow a non-homogeneous Poisson process,
 built by thinning: candidates arrive at the band's peak rate, and each is kept
 with probability rate(t) / peak. Every candidate gets its own uniform numbers
-for pathway, death and durations from streams named for that purpose, whether it
-is kept or not. So a scenario that avoids some admissions keeps the rest of the
-patients, with the same stays, and one that changes capacity changes nothing
-here at all: common random numbers, by construction.
+for each purpose (pathway, death, durations, outcomes, readmission ...) from
+streams named for that purpose, whether it is kept or not. So a scenario that
+avoids some admissions keeps the rest of the patients, with the same stays, and
+one that changes capacity changes nothing here at all: common random numbers,
+by construction.
+
+Readmissions are new spells whose draws come, in blocks, from streams of their
+own (`ReadmissionDraws`): the n-th readmission of an age band gets the n-th
+row. That keeps the drawing vectorised; it is common random numbers in order
+of readmission rather than by person.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
 from sim.calendar import demand_multiplier, max_demand_multiplier
-from sim.distributions import from_uniform
-from sim.scenario.schema import PATHWAYS, SERVICE_OF_PATHWAY, Scenario
+from sim.distributions import competing_risks, from_uniform, truncated_from_uniform
+from sim.scenario.schema import PATHWAYS, Scenario
 from sim.streams import Streams
+
+READMISSION_WINDOW_DAYS = 30.0
+REABLEMENT_OUTCOMES = ("independent", "home_care", "readmitted", "died")
+INTERMEDIATE_CARE_OUTCOMES = ("home", "home_care", "care_home", "readmitted", "died")
+HOME_CARE_ENDS = ("died", "care_home", "readmitted")
+CARE_HOME_ENDS = ("died", "readmitted")
+
+
+class Draws(NamedTuple):
+    """Everything random about one spell and what follows it (days; indexes into the tuples above)."""
+
+    band: int
+    pathway: int  # 0..3, the pathway the patient would leave by
+    dies: bool  # dies in hospital
+    stay: float  # admission to medically optimised (or to death)
+    assessment: float  # medically optimised to ready for a place
+    to_home_care: bool  # pathway 1 planned for a long-term package rather than reablement
+    reablement_days: float
+    reablement_outcome: int  # index into REABLEMENT_OUTCOMES
+    intermediate_care_days: float
+    intermediate_care_outcome: int  # index into INTERMEDIATE_CARE_OUTCOMES
+    placement_wait: float  # time to arrange a care home placement
+    readmit_u: float  # compared with the 30-day readmission probability at discharge
+    readmit_days: float  # discharge to readmission, if readmitted (<= 30)
+    home_care_days: float  # package start to its end (inf: never)
+    home_care_end: int  # index into HOME_CARE_ENDS
+    care_home_days: float  # care home entry to the stay's end (inf: never)
+    care_home_end: int  # index into CARE_HOME_ENDS
+    home_death_days: float  # arrival home (no package) to death (inf: never)
 
 
 @dataclass(frozen=True)
 class Arrivals:
-    """Admission requests in time order, one entry per patient (first spells)."""
+    """First-spell admission requests in time order, with each patient's draws."""
 
     time: np.ndarray  # days, calendar time
-    band: np.ndarray  # index into scenario.age_bands
-    pathway: np.ndarray  # 0..3, the pathway the patient would leave by
-    dies: np.ndarray  # bool: dies in hospital
-    stay: np.ndarray  # days from admission to medically optimised (or to death)
-    assessment: np.ndarray  # days from medically optimised to ready for a place
-    service_days: np.ndarray  # days the patient would hold a community place (0 for P0)
+    draws: list[Draws]
 
     def __len__(self) -> int:
         return len(self.time)
+
+    def column(self, name: str) -> np.ndarray:
+        """One field of every patient's draws (see Draws), as an array."""
+        return np.array([getattr(d, name) for d in self.draws])
 
 
 def draw_arrivals(scenario: Scenario, streams: Streams) -> Arrivals:
     """All first-spell admission requests between the start of warm-up and the end of the horizon."""
     start, end = -scenario.run.warmup_days, scenario.run.horizon_days
-    parts = [_draw_band(scenario, streams, band_index, start, end) for band_index in range(len(scenario.age_bands))]
-    merged = {key: np.concatenate([part[key] for part in parts]) for key in parts[0]}
-    order = np.argsort(merged["time"], kind="stable")
-    return Arrivals(**{key: values[order] for key, values in merged.items()})
+    times, columns = [], []
+    for band_index, band in enumerate(scenario.age_bands):
+        demand = scenario.demand
+        peak = demand.arrivals_per_day[band] * max_demand_multiplier(demand, start, end)
+        timing = streams(f"arrivals:{band}")
+        count = timing.poisson(peak * (end - start))
+        time = np.sort(timing.uniform(start, end, count))
+        keep_u = timing.uniform(size=count)
+        rate = demand.arrivals_per_day[band] * demand_multiplier(demand, time)
+        kept = keep_u * peak < rate if peak > 0 else np.zeros(count, dtype=bool)
+        drawn = draw_spells(scenario, streams, band_index, count, prefix="")
+        times.append(time[kept])
+        columns.append({name: values[kept] for name, values in drawn.items()})
+    time = np.concatenate(times)
+    order = np.argsort(time, kind="stable")
+    merged = {name: np.concatenate([c[name] for c in columns])[order] for name in Draws._fields}
+    return Arrivals(time[order], to_draws(merged))
 
 
-def _draw_band(scenario: Scenario, streams: Streams, band_index: int, start: float, end: float) -> dict[str, np.ndarray]:
+def to_draws(columns: dict[str, np.ndarray]) -> list[Draws]:
+    """Columns of arrays -> one Draws per spell (plain Python numbers, fast to read in the model)."""
+    return list(map(Draws._make, zip(*(columns[name].tolist() for name in Draws._fields), strict=True)))
+
+
+def draw_spells(scenario: Scenario, streams: Streams, band_index: int, count: int, prefix: str) -> dict[str, np.ndarray]:
+    """Draws for `count` spells of one age band, one stream per purpose (named prefix + purpose + band)."""
     band = scenario.age_bands[band_index]
-    demand = scenario.demand
-    peak = demand.arrivals_per_day[band] * max_demand_multiplier(demand, start, end)
-    timing = streams(f"arrivals:{band}")
-    count = timing.poisson(peak * (end - start))
-    time = np.sort(timing.uniform(start, end, count))
-    keep_u = timing.uniform(size=count)
+    services = scenario.services
 
     def uniforms(purpose: str) -> np.ndarray:
-        return streams(f"{purpose}:{band}").uniform(size=count)
-
-    pathway_u, death_u, stay_u, assessment_u, service_u = (
-        uniforms(p) for p in ("pathway", "in_hospital_death", "clinical_stay", "assessment", "service_duration")
-    )
-    rate = demand.arrivals_per_day[band] * demand_multiplier(demand, time)
-    kept = keep_u * peak < rate if peak > 0 else np.zeros(count, dtype=bool)
+        return streams(f"{prefix}{purpose}:{band}").uniform(size=count)
 
     split = np.cumsum(scenario.pathways.probabilities[band].as_list())
-    pathway = np.minimum(np.searchsorted(split, pathway_u * split[-1], side="right"), 3)
-    dies = death_u < scenario.in_hospital_death.probability[band]
+    pathway = np.minimum(np.searchsorted(split, uniforms("pathway") * split[-1], side="right"), 3)
+    dies = uniforms("in_hospital_death") < scenario.in_hospital_death.probability[band]
 
-    stay = np.empty(count)
-    assessment = np.empty(count)
-    service_days = np.zeros(count)
+    stay_u, assessment_u = uniforms("clinical_stay"), uniforms("assessment")
+    stay, assessment = np.empty(count), np.empty(count)
     factor = scenario.clinical_stay.age_band_factor.get(band, 1.0)
     for index, name in enumerate(PATHWAYS):
         on = pathway == index
         stay[on] = factor * from_uniform(scenario.clinical_stay.by_pathway.of(name), stay_u[on])
         assessment[on] = from_uniform(scenario.discharge.assessment.of(name), assessment_u[on])
-        if name in SERVICE_OF_PATHWAY:
-            service = getattr(scenario.services, SERVICE_OF_PATHWAY[name])
-            service_days[on] = from_uniform(service.duration, service_u[on])
     stay[dies] = from_uniform(scenario.in_hospital_death.stay_before_death, stay_u[dies])
 
+    reablement_split = services.reablement.outcomes.get(band)
+    reablement_p = reablement_split.as_list() if reablement_split else [1.0, 0.0, 0.0, 0.0]
+    ic_split = services.intermediate_care.outcomes.get(band)
+    ic_p = ic_split.as_list() if ic_split else [1.0, 0.0, 0.0, 0.0, 0.0]
+    home_care_days, home_care_end = competing_risks(
+        list(services.home_care.end_rates_per_year.model_dump().values()),
+        uniforms("home_care_duration"),
+        uniforms("home_care_end"),
+    )
+    care_home_days, care_home_end = competing_risks(
+        list(services.care_home.end_rates_per_year.model_dump().values()),
+        uniforms("care_home_duration"),
+        uniforms("care_home_end"),
+    )
+    home_death_days, _ = competing_risks(
+        [scenario.after_discharge.death_rate_per_year_at_home], uniforms("home_death"), np.zeros(count)
+    )
+    readmission = scenario.readmission
     return {
-        "time": time[kept],
-        "band": np.full(int(kept.sum()), band_index),
-        "pathway": pathway[kept],
-        "dies": dies[kept],
-        "stay": stay[kept],
-        "assessment": assessment[kept],
-        "service_days": service_days[kept],
+        "band": np.full(count, band_index),
+        "pathway": pathway,
+        "dies": dies,
+        "stay": stay,
+        "assessment": assessment,
+        "to_home_care": uniforms("p1_home_care") < scenario.pathways.p1_home_care_share,
+        "reablement_days": from_uniform(services.reablement.duration, uniforms("reablement_duration")),
+        "reablement_outcome": categorical(reablement_p, uniforms("reablement_outcome")),
+        "intermediate_care_days": from_uniform(
+            services.intermediate_care.duration, uniforms("intermediate_care_duration")
+        ),
+        "intermediate_care_outcome": categorical(ic_p, uniforms("intermediate_care_outcome")),
+        "placement_wait": from_uniform(services.care_home.placement_wait, uniforms("placement_wait")),
+        "readmit_u": uniforms("readmission"),
+        "readmit_days": truncated_from_uniform(
+            readmission.time_to_readmission, uniforms("readmission_time"), READMISSION_WINDOW_DAYS
+        ),
+        "home_care_days": home_care_days,
+        "home_care_end": home_care_end,
+        "care_home_days": care_home_days,
+        "care_home_end": care_home_end,
+        "home_death_days": home_death_days,
     }
+
+
+def categorical(probabilities: list[float], u: np.ndarray) -> np.ndarray:
+    """Index of the outcome at quantile u of a discrete distribution."""
+    cumulative = np.cumsum(probabilities)
+    return np.minimum(np.searchsorted(cumulative, u * cumulative[-1], side="right"), len(probabilities) - 1)
+
+
+class ReadmissionDraws:
+    """Draws for readmission spells, made in blocks per age band and handed out in order."""
+
+    BLOCK = 512
+
+    def __init__(self, scenario: Scenario, streams: Streams) -> None:
+        self.scenario = scenario
+        self.streams = streams
+        self._waiting: dict[int, list[Draws]] = {b: [] for b in range(len(scenario.age_bands))}
+
+    def next(self, band: int) -> Draws:
+        waiting = self._waiting[band]
+        if not waiting:
+            block = draw_spells(self.scenario, self.streams, band, self.BLOCK, prefix="readmission:")
+            waiting.extend(reversed(to_draws(block)))
+        return waiting.pop()

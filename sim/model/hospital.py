@@ -1,4 +1,4 @@
-"""The story of a spell: front door, acute bed, clinical stay, discharge delay, community service.
+"""The story of a person: front door, acute bed, discharge, community services, and back again.
 
 Processes are plain SimPy generator functions whose lines follow the patient.
 Everything random was drawn up front (sim.model.arrivals); this module only
@@ -15,98 +15,168 @@ import simpy
 
 from sim.calendar import DischargeWindow, beds_at, month_boundaries
 from sim.errors import ConservationError
-from sim.model.arrivals import Arrivals
+from sim.model.arrivals import Arrivals, Draws, ReadmissionDraws
+from sim.model.person import Person
 from sim.model.pool import Pool
-from sim.model.records import Records, SpellRecord
-from sim.model.services import PlaceService
-from sim.scenario.schema import SERVICE_OF_PATHWAY, Scenario
+from sim.model.records import DIED, ELSEWHERE, HOME, HOSPITAL, Records, SpellRecord, StayRecord
+from sim.model.services import Service, make_services
+from sim.scenario.schema import SERVICE_OF_PATHWAY, SERVICES, Scenario
+from sim.streams import Streams
 
-SERVICE_DESTINATION = {"reablement": "home", "intermediate_care": "home", "care_home": "care_home"}
+
+# People discharged into these are followed up (ASCOF 2B(1): at home 91 days later)
+FOLLOWED_AFTER = frozenset({"reablement", "intermediate_care"})
 
 
 class Hospital:
     """The acute bed pool, the community services and the counts that prove nobody is lost."""
 
-    def __init__(self, env: simpy.Environment, scenario: Scenario, records: Records) -> None:
+    def __init__(self, env: simpy.Environment, scenario: Scenario, records: Records, streams: Streams) -> None:
         self.env = env
         self.scenario = scenario
         self.records = records
+        self.streams = streams
         self.beds = Pool(env, beds_at(scenario.acute, env.now))
         self.divert_when_full = scenario.acute.when_full == "divert"
         self.window = DischargeWindow(scenario.discharge)
-        self.services = {
-            name: PlaceService(env, name, getattr(scenario.services, name).places, SERVICE_DESTINATION[name])
-            for name in SERVICE_OF_PATHWAY.values()
-        }
-        # service of each pathway index, None for pathway 0
-        self.service_of_pathway = [None] + [self.services[SERVICE_OF_PATHWAY[p]] for p in ("p1", "p2", "p3")]
-        self.arrived = 0
+        self.services = make_services(env, scenario, records)
+        self.readmission_draws = ReadmissionDraws(scenario, streams)
+        self.readmission_within_30 = scenario.readmission.within_30_days.as_list()
+        self.delay_effect = scenario.readmission.delay_effect_per_day
+        self.horizon = scenario.run.horizon_days
+        self.arrived = 0  # spells, first and readmissions
         self.delayed_in_bed = 0  # medically optimised, still in an acute bed
-        self.exited: Counter[str] = Counter()
+        self.at_home = 0  # at home, waiting for a readmission that will come in this run
+        self.exited: Counter[str] = Counter()  # how spells ended, see records.EXITS
 
     # --- processes ---------------------------------------------------------------
 
     def admissions(self, arrivals: Arrivals) -> Generator[simpy.Event, None, None]:
-        """Admission requests arrive at their drawn times; each starts a spell."""
+        """First admission requests arrive at their drawn times; each starts a person's journey."""
         env = self.env
-        patients = zip(  # noqa: B905 - equal lengths by construction
-            *(getattr(arrivals, f).tolist() for f in ("time", "band", "pathway", "dies", "stay", "assessment", "service_days"))
-        )
-        for i, (when, band, pathway, dies, stay, assessment, service_days) in enumerate(patients):
+        for person_id, (when, draws) in enumerate(zip(arrivals.time.tolist(), arrivals.draws, strict=True)):
             if when > env.now:
                 yield env.timeout(when - env.now)
-            spell = SpellRecord(i, band, pathway, env.now)
+            env.process(self.journey(Person(person_id, draws)))
+
+    def journey(self, person: Person) -> Generator[simpy.Event, None, None]:
+        """Spells in hospital and what follows them, until the person leaves the model."""
+        env = self.env
+        readmission = False
+        while True:
+            spell = SpellRecord(person.id, person.band, person.draws.pathway, readmission, env.now)
             self.records.spells.append(spell)
             self.arrived += 1
-            env.process(self.spell(spell, dies, stay, assessment, service_days))
+            service = yield from self.hospital_stay(person, spell)
+            if spell.diverted or spell.died:
+                return
+            where = "home"
+            while service is not None:  # through community services, one after another
+                where = yield from service.care(person)
+                service = self.services.get(where)
+            if where == "home":
+                where = self.home(person)
+                if where == "readmitted":
+                    self.at_home += 1  # at home, a readmission to come
+                    yield env.timeout(person.readmit_at - env.now)
+                    self.at_home -= 1
+            if where != "readmitted":
+                if where == DIED:
+                    person.move(env.now, DIED)
+                self.exited["died_after_discharge" if where == DIED else "home"] += 1  # home: no more events
+                return
+            self.exited["readmitted"] += 1
+            spell.next_arrival = env.now
+            person.draws = self.readmission_draws.next(person.band)
+            person.readmit_at = math.inf
+            readmission = True
 
-    def spell(
-        self, spell: SpellRecord, dies: bool, stay: float, assessment: float, service_days: float
-    ) -> Generator[simpy.Event, None, None]:
-        """One patient from the front door to wherever they end up."""
-        env = self.env
+    def hospital_stay(self, person: Person, spell: SpellRecord) -> Generator[simpy.Event, None, Service | None]:
+        """Front door to discharge (or death). Returns the service the person is discharged into."""
+        env, draws = self.env, person.draws
+        person.move(env.now, HOSPITAL)
         if self.divert_when_full and not self.beds.is_free():
             spell.diverted = True  # a loss system: no bed, sent elsewhere
             self.exited["diverted"] += 1
-            return
+            person.move(env.now, ELSEWHERE)
+            return None
         bed = self.beds.request()
         if bed is not None:
             yield bed  # boarding: waiting for a bed
         spell.admitted = env.now
 
-        yield env.timeout(stay)
-        if dies:
-            self._leave_bed(spell, died=True)
+        yield env.timeout(draws.stay)
+        if draws.dies:
+            self.leave_bed(spell, died=True)
+            person.move(env.now, DIED)
             self.exited["died_in_hospital"] += 1
-            return
+            return None
 
         spell.optimised = env.now
         self.delayed_in_bed += 1
-        if assessment > 0:
-            yield env.timeout(assessment)
+        if draws.assessment > 0:
+            yield env.timeout(draws.assessment)
         spell.ready = env.now
 
-        service = self.service_of_pathway[spell.pathway]
-        if service is not None:
-            place = service.reserve()
+        service = self.first_service(draws)
+        if service is not None:  # still in the bed, until the service can take them
+            spell.service = service.name
+            if service.name in FOLLOWED_AFTER:
+                person.follow(self.records.history.setdefault(person.id, []))
+            arranging = service.arranging_days(person)
+            if arranging > 0:
+                yield env.timeout(arranging)
+            place = service.reserve(person)
             if place is not None:
-                yield place  # waiting for a community place, still in the bed
+                yield place
         spell.placed = env.now
 
         leave = self.window.next_open(env.now)
         if leave > env.now:
             yield env.timeout(leave - env.now)
-        self._leave_bed(spell, died=False)
+        self.leave_bed(spell, died=False)
         self.delayed_in_bed -= 1
+        person.readmit_at = self.readmission_time(draws, delay=spell.left_bed - spell.optimised)
+        return service
 
-        destination = "home" if service is None else (yield from service.care(spell, service_days))
-        self.exited[destination] += 1
+    def home(self, person: Person) -> str:
+        """Home without a package: "readmitted" if a readmission comes in this run, else "home".
+
+        A death at home needs no event (it frees no place): it goes into the
+        person's history (for the 91-day indicator), dated ahead.
+        """
+        person.move(self.env.now, HOME)
+        death_at = self.env.now + person.draws.home_death_days
+        if person.readmit_at < min(death_at, self.horizon):
+            return "readmitted"
+        if death_at < math.inf:
+            person.move(death_at, DIED)
+        return "home"
 
     def bed_schedule(self) -> Generator[simpy.Event, None, None]:
         """Open and close escalation beds at month boundaries."""
-        for boundary in month_boundaries(self.env.now, self.scenario.run.horizon_days):
+        for boundary in month_boundaries(self.env.now, self.horizon):
             yield self.env.timeout(boundary - self.env.now)
             self.beds.set_capacity(beds_at(self.scenario.acute, boundary))
+
+    def clients_at_start(self, service: Service, count: int, yearly_rate: float) -> Generator[simpy.Event, None, None]:
+        """Places taken by people outside the cohort when the run starts; each ends at the yearly rate."""
+        env = self.env
+        gaps = self.streams(f"clients_at_start:{service.name}").exponential(size=count)
+        ends = sorted(env.now + 365.0 * gaps / yearly_rate) if yearly_rate > 0 else []
+        stays = []
+        for _ in range(count):
+            stay = StayRecord(service.name, -1, env.now, background=True)
+            stay.reserved = stay.started = env.now
+            service.places.request()
+            self.records.stays.append(stay)
+            stays.append(stay)
+        for stay, end in zip(stays, ends, strict=False):
+            if end >= self.horizon:
+                return
+            yield env.timeout(end - env.now)
+            stay.released = stay.care_end = env.now
+            service.places.release()
 
     def midnight_census(self) -> Generator[simpy.Event, None, None]:
         """Count everyone each midnight; keep horizon days; check conservation every day."""
@@ -121,9 +191,28 @@ class Hospital:
                 self.records.census.append(row)
             yield env.timeout(1)
 
-    # --- helpers -----------------------------------------------------------------
+    # --- decisions and bookkeeping -------------------------------------------------
 
-    def _leave_bed(self, spell: SpellRecord, died: bool) -> None:
+    def first_service(self, draws: Draws) -> Service | None:
+        """The community service a discharge goes to; pathway 1 may switch when its service is full."""
+        if draws.pathway == 0:
+            return None
+        if draws.pathway != 1:
+            return self.services[SERVICE_OF_PATHWAY[f"p{draws.pathway}"]]
+        reablement, home_care = self.services["reablement"], self.services["home_care"]
+        settings = self.scenario.services
+        if draws.to_home_care:
+            switch = settings.home_care.when_full == "reablement" and not home_care.places.is_free()
+            return reablement if switch and reablement.places.is_free() else home_care
+        switch = settings.reablement.when_full == "home_care" and not reablement.places.is_free()
+        return home_care if switch and home_care.places.is_free() else reablement
+
+    def readmission_time(self, draws: Draws, delay: float) -> float:
+        """When a 30-day emergency readmission will happen (inf: none); more delay, more risk."""
+        probability = self.readmission_within_30[draws.pathway] * (1 + self.delay_effect * delay)
+        return self.env.now + draws.readmit_days if draws.readmit_u < probability else math.inf
+
+    def leave_bed(self, spell: SpellRecord, died: bool) -> None:
         spell.left_bed = self.env.now
         spell.died = died
         self.beds.release()
@@ -136,36 +225,56 @@ class Hospital:
             len(self.beds.queue),
             self.delayed_in_bed,
         ]
-        for service in self.services.values():
+        for name in SERVICES:
+            service = self.services[name]
             row += [service.places.in_use, len(service.places.queue), service.in_service]
         row += [
+            self.at_home,
             self.arrived,
             self.exited["home"],
-            self.exited["care_home"],
             self.exited["died_in_hospital"],
+            self.exited["died_after_discharge"],
             self.exited["diverted"],
+            self.exited["readmitted"],
         ]
         return tuple(row)
 
     def check_conservation(self, row: tuple | None = None) -> None:
-        """arrived = waiting for a bed + in a bed + in each service + exited, or the model is wrong."""
-        present = len(self.beds.queue) + self.beds.in_use + sum(s.in_service for s in self.services.values())
-        gone = sum(self.exited.values())
-        if self.arrived != present + gone:
+        """spells arrived = waiting for a bed + in a bed + in each service + at home + ended, or the model is wrong."""
+        present = (
+            len(self.beds.queue)
+            + self.beds.in_use
+            + sum(s.in_service for s in self.services.values())
+            + self.at_home
+        )
+        ended = sum(self.exited.values())
+        if self.arrived != present + ended:
             raise ConservationError(
-                f"day {self.env.now:g}: {self.arrived} arrived but {present} present + {gone} exited "
+                f"day {self.env.now:g}: {self.arrived} spells arrived but {present} present + {ended} ended "
                 f"(census {row}); a patient was lost or invented"
             )
 
 
-def simulate(scenario: Scenario, arrivals: Arrivals) -> Records:
+def simulate(scenario: Scenario, arrivals: Arrivals, streams: Streams) -> Records:
     """Run one replication's warm-up and horizon; return its records."""
     records = Records(horizon_days=scenario.run.horizon_days, warmup_days=scenario.run.warmup_days)
     env = simpy.Environment(initial_time=-scenario.run.warmup_days)
-    hospital = Hospital(env, scenario, records)
+    hospital = Hospital(env, scenario, records, streams)
+    home_care, care_home = scenario.services.home_care, scenario.services.care_home
+    env.process(
+        hospital.clients_at_start(
+            hospital.services["home_care"], home_care.clients_at_start, sum(home_care.end_rates_per_year.model_dump().values())
+        )
+    )
+    env.process(
+        hospital.clients_at_start(
+            hospital.services["care_home"], care_home.residents_at_start, sum(care_home.end_rates_per_year.model_dump().values())
+        )
+    )
     env.process(hospital.admissions(arrivals))
     env.process(hospital.bed_schedule())
     env.process(hospital.midnight_census())
     env.run(until=scenario.run.horizon_days)
     hospital.check_conservation()
     return records
+

@@ -16,7 +16,8 @@ import simpy
 class Pool:
     """Places handed out first come, first served."""
 
-    def __init__(self, env: simpy.Environment, capacity: int) -> None:
+    def __init__(self, env: simpy.Environment, capacity: float) -> None:
+        """`capacity` may be math.inf: a service with no limit on places."""
         self.env = env
         self.capacity = capacity
         self.in_use = 0
@@ -39,7 +40,14 @@ class Pool:
         self.in_use -= 1
         self._serve_queue()
 
-    def set_capacity(self, capacity: int) -> None:
+    def cancel(self, handover: simpy.Event) -> None:
+        """Leave the queue (the person no longer needs the place); if it was just handed over, give it back."""
+        if handover.triggered:
+            self.release()
+        else:
+            self.queue.remove(handover)
+
+    def set_capacity(self, capacity: float) -> None:
         """Open or close places. Closing never evicts: it only stops new entries."""
         self.capacity = capacity
         self._serve_queue()

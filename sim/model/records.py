@@ -1,7 +1,7 @@
-"""What the model remembers: one lean record per spell and a midnight census.
+"""What the model remembers: lean records per spell, per service stay and per person.
 
-Records hold times only; every indicator is computed from them afterwards
-(sim.indicators), so the model does no statistics and no I/O.
+Records hold times and outcomes only; every indicator is computed from them
+afterwards (sim.indicators), so the model does no statistics and no I/O.
 """
 
 from __future__ import annotations
@@ -9,40 +9,70 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from sim.scenario.schema import SERVICES
+
 NOT_YET = math.nan
+
+# Where a person is; `history` lists (time, place) each time it changes. A
+# death at home after the person left the model is written ahead of time.
+HOSPITAL, HOME, DIED, ELSEWHERE = "hospital", "home", "died", "elsewhere"  # elsewhere: diverted
+AT_HOME = frozenset({HOME, "reablement", "home_care"})  # reablement and home care happen at home
 
 
 class SpellRecord:
-    """One hospital spell and what followed it. Times in days; NaN = did not happen."""
+    """One hospital spell. Times in days; NaN = did not happen (yet)."""
 
     __slots__ = (
-        "patient", "band", "pathway", "arrival", "admitted", "optimised",
-        "ready", "placed", "left_bed", "service_end", "died", "diverted",
+        "patient", "band", "pathway", "readmission", "arrival", "admitted", "optimised",
+        "ready", "placed", "left_bed", "died", "diverted", "service", "next_arrival",
     )
 
-    def __init__(self, patient: int, band: int, pathway: int, arrival: float) -> None:
+    def __init__(self, patient: int, band: int, pathway: int, readmission: bool, arrival: float) -> None:
         self.patient = patient
         self.band = band
         self.pathway = pathway  # pathway chosen at the end of the clinical stay
+        self.readmission = readmission  # this spell is an emergency readmission
         self.arrival = arrival  # admission requested (arrives at the front door)
         self.admitted = NOT_YET  # took an acute bed
         self.optimised = NOT_YET  # medically optimised for discharge
         self.ready = NOT_YET  # assessment done, a community place is sought
-        self.placed = NOT_YET  # a community place is reserved
+        self.placed = NOT_YET  # a community place is reserved (or none is needed)
         self.left_bed = NOT_YET  # left the acute bed: discharged alive, or died
-        self.service_end = NOT_YET  # left the community service
         self.died = False  # died in hospital (at `left_bed`)
         self.diverted = False  # no bed, sent elsewhere (loss system)
+        self.service = ""  # the community service discharged into ("" for none)
+        self.next_arrival = NOT_YET  # arrival of the readmission that followed this spell
 
 
-# Columns of the midnight census, in order. `exited_*` and `arrived` are cumulative.
-CENSUS_COLUMNS = (
-    "day", "beds_available", "beds_occupied", "bed_queue", "delayed_patients",
-    "reablement_in_use", "reablement_queue", "reablement_in_service",
-    "intermediate_care_in_use", "intermediate_care_queue", "intermediate_care_in_service",
-    "care_home_in_use", "care_home_queue", "care_home_in_service",
-    "arrived", "exited_home", "exited_care_home", "died_in_hospital", "diverted",
-)
+class StayRecord:
+    """One person's (or, if `background`, an outside client's) use of a community place."""
+
+    __slots__ = ("service", "patient", "requested", "reserved", "started", "care_end", "released", "outcome", "background")
+
+    def __init__(self, service: str, patient: int, requested: float, background: bool = False) -> None:
+        self.service = service
+        self.patient = patient
+        self.requested = requested  # a place was asked for
+        self.reserved = NOT_YET  # a place was handed over (held from here)
+        self.started = NOT_YET  # the person arrived in the service
+        self.care_end = NOT_YET  # the service's own care finished (bridging may follow)
+        self.released = NOT_YET  # the place was given back
+        self.outcome = ""  # where the person went next
+        self.background = background  # a client from outside the cohort, there at the start
+
+
+def census_columns() -> tuple[str, ...]:
+    """Columns of the midnight census, in order. `arrived` and exits are cumulative counts of spells."""
+    per_service = tuple(f"{s}_{c}" for s in SERVICES for c in ("in_use", "queue", "in_service"))
+    return (
+        ("day", "beds_available", "beds_occupied", "bed_queue", "delayed_patients")
+        + per_service
+        + ("at_home", "arrived", "exited_home", "died_in_hospital", "died_after_discharge", "diverted", "readmitted")
+    )
+
+
+CENSUS_COLUMNS = census_columns()
+EXITS = ("home", "died_in_hospital", "died_after_discharge", "diverted", "readmitted")
 
 
 @dataclass
@@ -52,4 +82,7 @@ class Records:
     horizon_days: float
     warmup_days: float
     spells: list[SpellRecord] = field(default_factory=list)
+    stays: list[StayRecord] = field(default_factory=list)
+    # moves of each person followed up after a discharge into reablement or intermediate care
+    history: dict[int, list[tuple[float, str]]] = field(default_factory=dict)
     census: list[tuple] = field(default_factory=list)

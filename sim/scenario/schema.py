@@ -257,6 +257,10 @@ class Pathways(Section):
     """Which pathway a surviving patient leaves by."""
 
     probabilities: dict[str, PathwaySplit] = Field(description="Pathway split for each age band")
+    p1_home_care_share: float = param(
+        "share 0-1", "Share of pathway-1 discharges planned for a long-term home care package, not reablement",
+        ge=0, le=1, default=0.0,
+    )
 
 
 class Discharge(Section):
@@ -283,22 +287,215 @@ class Discharge(Section):
         return self
 
 
-class PlaceService(Section):
-    """A community service with a fixed number of places, each held for a duration."""
+def _check_split(split: BaseModel) -> None:
+    """Probabilities of mutually exclusive outcomes: each 0-1, summing to 1."""
+    total = sum(getattr(split, name) for name in type(split).model_fields)
+    if abs(total - 1) > PROBABILITY_SUM_TOLERANCE:
+        names = "+".join(type(split).model_fields)
+        raise ValueError(f"{names} = {total:g}; expected 1")
 
-    places: int = param("places", "Places (people served at once)", gt=0)
-    duration: Distribution = Field(description="Time a person holds a place [days]")
+
+class ReablementOutcomes(Section):
+    """What happens at the end of reablement; probabilities summing to 1."""
+
+    independent: float = param("share 0-1", "No ongoing care needed", ge=0, le=1)
+    home_care: float = param("share 0-1", "Needs a long-term home care package", ge=0, le=1)
+    readmitted: float = param("share 0-1", "Readmitted to hospital as an emergency", ge=0, le=1)
+    died: float = param("share 0-1", "Died", ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _sums_to_one(self) -> ReablementOutcomes:
+        _check_split(self)
+        return self
+
+    def as_list(self) -> list[float]:
+        return [self.independent, self.home_care, self.readmitted, self.died]
+
+
+class IntermediateCareOutcomes(Section):
+    """Where people go from an intermediate care bed; probabilities summing to 1."""
+
+    home: float = param("share 0-1", "Home, no ongoing care", ge=0, le=1)
+    home_care: float = param("share 0-1", "Home with a long-term home care package", ge=0, le=1)
+    care_home: float = param("share 0-1", "Into a care home", ge=0, le=1)
+    readmitted: float = param("share 0-1", "Readmitted to hospital as an emergency", ge=0, le=1)
+    died: float = param("share 0-1", "Died", ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _sums_to_one(self) -> IntermediateCareOutcomes:
+        _check_split(self)
+        return self
+
+    def as_list(self) -> list[float]:
+        return [self.home, self.home_care, self.care_home, self.readmitted, self.died]
+
+
+class Reablement(Section):
+    """Pathway 1: short-term, goal-directed support at home (up to about six weeks)."""
+
+    places: int | None = param("places", "People served at once; or give care_hours_per_week instead", gt=0, default=None)
+    care_hours_per_week: float | None = param(
+        "hours/week", "Capacity as care hours a week (places = hours / hours_per_person_per_week)", gt=0, default=None
+    )
+    hours_per_person_per_week: float | None = param(
+        "hours/week/person", "Care hours one person receives a week", gt=0, default=None
+    )
+    duration: Distribution = Field(description="Length of the reablement episode [days]")
+    outcomes: dict[str, ReablementOutcomes] = Field(
+        default={}, description="Outcome probabilities per age band (a band not given: all independent)"
+    )
+    when_full: Literal["wait", "home_care"] = Field(
+        default="wait", description="No place free: 'wait' for one, or take a free home care package instead"
+    )
+
+    @model_validator(mode="after")
+    def _one_capacity(self) -> Reablement:
+        by_hours = self.care_hours_per_week is not None or self.hours_per_person_per_week is not None
+        if self.places is not None and by_hours:
+            raise ValueError("give places, or care_hours_per_week with hours_per_person_per_week; expected not both")
+        if self.places is None and (self.care_hours_per_week is None or self.hours_per_person_per_week is None):
+            raise ValueError("no capacity: expected places, or care_hours_per_week with hours_per_person_per_week")
+        if self.place_count() < 1:
+            raise ValueError("care_hours_per_week / hours_per_person_per_week is below 1 place; expected at least 1")
+        return self
+
+    def place_count(self) -> int:
+        if self.places is not None:
+            return self.places
+        return math.floor(self.care_hours_per_week / self.hours_per_person_per_week + 1e-9)
+
+
+class HomeCareEnds(Section):
+    """How long-term home care packages end, as yearly rates (competing risks)."""
+
+    died: float = param("per year", "Death rate of people with a package", ge=0, default=0.0)
+    care_home: float = param("per year", "Rate of moving into a care home", ge=0, default=0.0)
+    readmitted: float = param("per year", "Rate of emergency readmission", ge=0, default=0.0)
+
+
+class HomeCare(Section):
+    """Long-term home care packages (domiciliary care)."""
+
+    packages: int = param("packages", "Packages that can run at once for this cohort", gt=0)
+    hours_per_week: float = param("hours/week", "Care hours in one package (for costs)", gt=0, default=10.0)
+    end_rates_per_year: HomeCareEnds = Field(default=HomeCareEnds(), description="How packages end")
+    clients_at_start: int = param(
+        "packages",
+        "Packages already in use when the warm-up starts (people outside the model; they end at the total end rate)",
+        ge=0,
+        default=0,
+    )
+    when_full: Literal["wait", "reablement"] = Field(
+        default="wait", description="No package free for a pathway-1 patient: 'wait', or take a free reablement place"
+    )
+
+
+class IntermediateCare(Section):
+    """Pathway 2: bed-based intermediate care / rehabilitation."""
+
+    places: int = param("beds", "Intermediate care beds", gt=0)
+    duration: Distribution = Field(description="Length of stay in the intermediate care bed [days]")
+    outcomes: dict[str, IntermediateCareOutcomes] = Field(
+        default={}, description="Where people go next, per age band (a band not given: all home)"
+    )
+
+
+class CareHomeEnds(Section):
+    """How long-term care home stays end, as yearly rates (competing risks)."""
+
+    died: float = param("per year", "Death rate of residents", ge=0, default=0.0)
+    readmitted: float = param("per year", "Rate of emergency readmission of residents", ge=0, default=0.0)
+
+
+class CareHome(Section):
+    """Pathway 3 and moves from home care or intermediate care: long-term care home placement."""
+
+    places: int | None = param("places", "Care home places for this cohort (none: no limit)", gt=0, default=None)
+    placement_wait: Distribution = Field(
+        default=Fixed(distribution="fixed", value=0.0),
+        description="Time to arrange a placement, on top of any wait for a place [days]",
+    )
+    end_rates_per_year: CareHomeEnds = Field(default=CareHomeEnds(), description="How stays end")
+    residents_at_start: int = param(
+        "places", "Places already taken when the warm-up starts (people outside the model)", ge=0, default=0
+    )
+
+    @model_validator(mode="after")
+    def _residents_fit(self) -> CareHome:
+        if self.places is not None and self.residents_at_start > self.places:
+            raise ValueError(f"residents_at_start {self.residents_at_start} > places {self.places}; expected at most places")
+        return self
 
 
 class Services(Section):
-    """Community services that pathways 1-3 discharge into."""
+    """Community services that people are discharged into."""
 
-    reablement: PlaceService = Field(description="Pathway 1: home-based reablement")
-    intermediate_care: PlaceService = Field(description="Pathway 2: intermediate care / rehabilitation beds")
-    care_home: PlaceService = Field(description="Pathway 3: care home (discharge-to-assess) beds")
+    reablement: Reablement = Field(description="Pathway 1: home-based reablement")
+    home_care: HomeCare = Field(description="Long-term home care packages (pathway 1 and after reablement)")
+    intermediate_care: IntermediateCare = Field(description="Pathway 2: intermediate care / rehabilitation beds")
+    care_home: CareHome = Field(description="Pathway 3: care home placement")
+
+    @model_validator(mode="after")
+    def _clients_fit(self) -> Services:
+        if self.home_care.clients_at_start > self.home_care.packages:
+            raise ValueError(
+                f"home_care.clients_at_start {self.home_care.clients_at_start} > packages "
+                f"{self.home_care.packages}; expected at most packages"
+            )
+        return self
 
 
 SERVICE_OF_PATHWAY = {"p1": "reablement", "p2": "intermediate_care", "p3": "care_home"}
+SERVICES = ("reablement", "home_care", "intermediate_care", "care_home")
+
+
+class ProbabilityByPathway(Section):
+    """A probability for each discharge pathway."""
+
+    p0: float = param("share 0-1", "Pathway 0", ge=0, le=1, default=0.0)
+    p1: float = param("share 0-1", "Pathway 1", ge=0, le=1, default=0.0)
+    p2: float = param("share 0-1", "Pathway 2", ge=0, le=1, default=0.0)
+    p3: float = param("share 0-1", "Pathway 3", ge=0, le=1, default=0.0)
+
+    def as_list(self) -> list[float]:
+        return [self.p0, self.p1, self.p2, self.p3]
+
+
+class Readmission(Section):
+    """Emergency readmission after a live discharge: a time-to-event process."""
+
+    within_30_days: ProbabilityByPathway = Field(
+        default=ProbabilityByPathway(), description="Probability of an emergency readmission within 30 days of discharge"
+    )
+    delay_effect_per_day: float = param(
+        "fraction/day",
+        "Deconditioning [ASSUMPTION]: the 30-day probability is raised by this fraction of itself per day of "
+        "discharge delay (0 switches it off)",
+        ge=0,
+        default=0.0,
+    )
+    time_to_readmission: Distribution = Field(
+        default=Exponential(distribution="exponential", mean=10.0),
+        description="Days from discharge to readmission, for those readmitted (cut at 30 days) [days]",
+    )
+
+
+class AfterDischarge(Section):
+    """Deaths of people at home after discharge (other settings have their own rates)."""
+
+    death_rate_per_year_at_home: float = param(
+        "per year", "Death rate of people discharged home without a package", ge=0, default=0.0
+    )
+
+
+class Costs(Section):
+    """Unit costs, to price the care the cohort uses (GBP)."""
+
+    acute_bed_day: float = param("GBP/bed day", "One occupied acute bed day", ge=0, default=0.0)
+    reablement_place_day: float = param("GBP/place day", "One reablement place held for a day", ge=0, default=0.0)
+    home_care_hour: float = param("GBP/hour", "One hour of home care", ge=0, default=0.0)
+    intermediate_care_bed_day: float = param("GBP/bed day", "One intermediate care bed day", ge=0, default=0.0)
+    care_home_week: float = param("GBP/week", "One care home place for a week", ge=0, default=0.0)
 
 
 class Scenario(Section):
@@ -319,6 +516,9 @@ class Scenario(Section):
     pathways: Pathways
     discharge: Discharge = Field(default=Discharge())
     services: Services
+    readmission: Readmission = Field(default=Readmission())
+    after_discharge: AfterDischarge = Field(default=AfterDischarge())
+    costs: Costs = Field(default=Costs())
 
     @model_validator(mode="after")
     def _age_bands_match(self) -> Scenario:
@@ -330,6 +530,8 @@ class Scenario(Section):
             "in_hospital_death.probability": (self.in_hospital_death.probability, True),
             "pathways.probabilities": (self.pathways.probabilities, True),
             "clinical_stay.age_band_factor": (self.clinical_stay.age_band_factor, False),
+            "services.reablement.outcomes": (self.services.reablement.outcomes, False),
+            "services.intermediate_care.outcomes": (self.services.intermediate_care.outcomes, False),
         }
         for path, (mapping, every_band_needed) in keyed.items():
             unknown = set(mapping) - bands

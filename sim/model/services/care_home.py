@@ -1,0 +1,23 @@
+"""Care homes: a placement is arranged, a place found, then a long-term stay ending in death or readmission."""
+
+from __future__ import annotations
+
+from sim.model.arrivals import CARE_HOME_ENDS
+from sim.model.person import Person
+from sim.model.services.base import Process, Service
+
+
+class CareHome(Service):
+    def arranging_days(self, person: Person) -> float:
+        """Arranging a placement takes time before a place can be asked for."""
+        return person.draws.placement_wait
+
+    def care(self, person: Person) -> Process:
+        self.admit(person)
+        ended = yield from self.hold(person.draws.care_home_days, person.readmit_at)
+        if not ended:
+            self.leave(person, "readmitted")
+            return "readmitted"
+        end = CARE_HOME_ENDS[person.draws.care_home_end]
+        self.leave(person, end)
+        return end
