@@ -13,7 +13,14 @@ import math
 import numpy as np
 from scipy import special
 
-from sim.scenario.schema import Distribution, Empirical, Exponential, Fixed, Gamma, Lognormal
+from sim.scenario.schema import (
+    Distribution,
+    Empirical,
+    Exponential,
+    Fixed,
+    Gamma,
+    Lognormal,
+)
 
 
 def from_uniform(dist: Distribution, u: np.ndarray) -> np.ndarray:

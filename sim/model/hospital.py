@@ -18,11 +18,18 @@ from sim.errors import ConservationError
 from sim.model.arrivals import Arrivals, Draws, ReadmissionDraws
 from sim.model.person import Person
 from sim.model.pool import Pool
-from sim.model.records import DIED, ELSEWHERE, HOME, HOSPITAL, Records, SpellRecord, StayRecord
+from sim.model.records import (
+    DIED,
+    ELSEWHERE,
+    HOME,
+    HOSPITAL,
+    Records,
+    SpellRecord,
+    StayRecord,
+)
 from sim.model.services import Service, make_services
 from sim.scenario.schema import SERVICE_OF_PATHWAY, SERVICES, Scenario
 from sim.streams import Streams
-
 
 # People discharged into these are followed up (ASCOF 2B(1): at home 91 days later)
 FOLLOWED_AFTER = frozenset({"reablement", "intermediate_care"})

@@ -117,6 +117,20 @@ class ByPathway(Section):
 ZERO_DAYS = {"distribution": "fixed", "value": 0.0}
 
 
+class Split(Section):
+    """Probabilities of mutually exclusive outcomes, one field each: each 0-1, summing to 1."""
+
+    @model_validator(mode="after")
+    def _sums_to_one(self) -> Split:
+        total = sum(self.as_list())
+        if abs(total - 1) > PROBABILITY_SUM_TOLERANCE:
+            raise ValueError(f"{'+'.join(type(self).model_fields)} = {total:g}; expected 1")
+        return self
+
+    def as_list(self) -> list[float]:
+        return [getattr(self, name) for name in type(self).model_fields]
+
+
 # --- sections --------------------------------------------------------------------
 
 
@@ -234,23 +248,13 @@ class InHospitalDeath(Section):
         return probabilities
 
 
-class PathwaySplit(Section):
+class PathwaySplit(Split):
     """Probabilities of the four discharge pathways; they sum to 1."""
 
     p0: float = param("share 0-1", "Home, no new support", ge=0, le=1)
     p1: float = param("share 0-1", "Home with support (reablement)", ge=0, le=1)
     p2: float = param("share 0-1", "Bed-based intermediate care", ge=0, le=1)
     p3: float = param("share 0-1", "Care home placement", ge=0, le=1)
-
-    @model_validator(mode="after")
-    def _sums_to_one(self) -> PathwaySplit:
-        total = self.p0 + self.p1 + self.p2 + self.p3
-        if abs(total - 1) > PROBABILITY_SUM_TOLERANCE:
-            raise ValueError(f"p0+p1+p2+p3 = {total:g}; expected 1")
-        return self
-
-    def as_list(self) -> list[float]:
-        return [self.p0, self.p1, self.p2, self.p3]
 
 
 class Pathways(Section):
@@ -287,15 +291,7 @@ class Discharge(Section):
         return self
 
 
-def _check_split(split: BaseModel) -> None:
-    """Probabilities of mutually exclusive outcomes: each 0-1, summing to 1."""
-    total = sum(getattr(split, name) for name in type(split).model_fields)
-    if abs(total - 1) > PROBABILITY_SUM_TOLERANCE:
-        names = "+".join(type(split).model_fields)
-        raise ValueError(f"{names} = {total:g}; expected 1")
-
-
-class ReablementOutcomes(Section):
+class ReablementOutcomes(Split):
     """What happens at the end of reablement; probabilities summing to 1."""
 
     independent: float = param("share 0-1", "No ongoing care needed", ge=0, le=1)
@@ -303,16 +299,8 @@ class ReablementOutcomes(Section):
     readmitted: float = param("share 0-1", "Readmitted to hospital as an emergency", ge=0, le=1)
     died: float = param("share 0-1", "Died", ge=0, le=1)
 
-    @model_validator(mode="after")
-    def _sums_to_one(self) -> ReablementOutcomes:
-        _check_split(self)
-        return self
 
-    def as_list(self) -> list[float]:
-        return [self.independent, self.home_care, self.readmitted, self.died]
-
-
-class IntermediateCareOutcomes(Section):
+class IntermediateCareOutcomes(Split):
     """Where people go from an intermediate care bed; probabilities summing to 1."""
 
     home: float = param("share 0-1", "Home, no ongoing care", ge=0, le=1)
@@ -320,14 +308,6 @@ class IntermediateCareOutcomes(Section):
     care_home: float = param("share 0-1", "Into a care home", ge=0, le=1)
     readmitted: float = param("share 0-1", "Readmitted to hospital as an emergency", ge=0, le=1)
     died: float = param("share 0-1", "Died", ge=0, le=1)
-
-    @model_validator(mode="after")
-    def _sums_to_one(self) -> IntermediateCareOutcomes:
-        _check_split(self)
-        return self
-
-    def as_list(self) -> list[float]:
-        return [self.home, self.home_care, self.care_home, self.readmitted, self.died]
 
 
 class Reablement(Section):

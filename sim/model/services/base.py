@@ -17,11 +17,14 @@ Process = Generator[simpy.Event, None, object]
 class Service:
     """A pool of places people hold while the service cares for them.
 
-    Subclasses write `care(person)`: entered with a place already reserved for
-    the person (`person.next_stay`), it returns where they go next: "home",
-    "died", "readmitted", or another service's name, whose place it has then
-    reserved (the person keeps this place until then: bridging).
+    A service says how long it cares for a person (`days`) and how that ends
+    (`outcome`: "home", "died", "readmitted", or another service's name); `care`
+    does the rest. An outcome may be recorded under its own name and send the
+    person somewhere else (`DESTINATION`, e.g. reablement's "independent" goes
+    "home").
     """
+
+    DESTINATION: dict[str, str] = {}
 
     def __init__(self, env: simpy.Environment, name: str, capacity: float, records: Records) -> None:
         self.env = env
@@ -31,8 +34,31 @@ class Service:
         self.in_service = 0  # people in the service now (not those who only reserved a place)
         self.services: dict[str, Service] = {}  # every service, for onward moves
 
-    def care(self, person: Person) -> Process:
+    def days(self, person: Person) -> float:
+        """How long the service cares for the person (days; inf: until something else happens)."""
         raise NotImplementedError
+
+    def outcome(self, person: Person) -> str:
+        """How the person's time in the service ends, when it runs its course."""
+        raise NotImplementedError
+
+    def care(self, person: Person) -> Process:
+        """Take the reserved place, care for the person, and return where they go next.
+
+        A readmission cuts the care short. A person moving on to another
+        service keeps this place until that one has a place for them (bridging).
+        """
+        self.admit(person)
+        done, as_planned = self.time_until(self.days(person), person.readmit_at)
+        yield done
+        if not as_planned:
+            self.leave(person, "readmitted")
+            return "readmitted"
+        outcome = self.outcome(person)
+        if outcome in self.services:
+            return (yield from self.move_on(person, outcome))
+        self.leave(person, outcome)
+        return self.DESTINATION.get(outcome, outcome)
 
     # --- places ------------------------------------------------------------------
 
@@ -57,8 +83,11 @@ class Service:
         """Arrange, reserve a place and wait for it, but give up at `until` (a readmission). True if reserved."""
         env = self.env
         arranging = self.arranging_days(person)
-        if arranging > 0 and not (yield from self.hold(arranging, until)):
-            return False
+        if arranging > 0:
+            arranged, in_time = self.time_until(arranging, until)
+            yield arranged
+            if not in_time:
+                return False
         handover = self.reserve(person)
         if handover is None:
             return True
@@ -91,17 +120,15 @@ class Service:
 
     # --- time --------------------------------------------------------------------
 
-    def hold(self, days: float, until: float) -> Process:
-        """Wait `days`, unless `until` comes first. True if the full time passed."""
+    def time_until(self, days: float, until: float) -> tuple[simpy.Event, bool]:
+        """An event `days` from now, or at `until` (a readmission) if that comes first; and True if `days` ends first."""
         env = self.env
         end = env.now + days
         if min(end, until) == math.inf:
-            yield env.event()  # nothing will ever happen: wait past the horizon
+            return env.event(), True  # nothing will ever happen: wait past the horizon
         if until < end:
-            yield env.timeout(until - env.now)
-            return False
-        yield env.timeout(days)
-        return True
+            return env.timeout(until - env.now), False
+        return env.timeout(days), True
 
     def move_on(self, person: Person, to: str) -> Process:
         """Care is over; keep this place until one is free in service `to`. Returns `to` or "readmitted"."""

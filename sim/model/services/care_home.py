@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sim.model.arrivals import CARE_HOME_ENDS
 from sim.model.person import Person
-from sim.model.services.base import Process, Service
+from sim.model.services.base import Service
 
 
 class CareHome(Service):
@@ -12,12 +12,8 @@ class CareHome(Service):
         """Arranging a placement takes time before a place can be asked for."""
         return person.draws.placement_wait
 
-    def care(self, person: Person) -> Process:
-        self.admit(person)
-        ended = yield from self.hold(person.draws.care_home_days, person.readmit_at)
-        if not ended:
-            self.leave(person, "readmitted")
-            return "readmitted"
-        end = CARE_HOME_ENDS[person.draws.care_home_end]
-        self.leave(person, end)
-        return end
+    def days(self, person: Person) -> float:
+        return person.draws.care_home_days
+
+    def outcome(self, person: Person) -> str:
+        return CARE_HOME_ENDS[person.draws.care_home_end]

@@ -4,19 +4,14 @@ from __future__ import annotations
 
 from sim.model.arrivals import INTERMEDIATE_CARE_OUTCOMES
 from sim.model.person import Person
-from sim.model.services.base import Process, Service
+from sim.model.services.base import Service
 
 
 class IntermediateCare(Service):
-    def care(self, person: Person) -> Process:
-        self.admit(person)
-        finished = yield from self.hold(person.draws.intermediate_care_days, person.readmit_at)
-        if not finished:
-            self.leave(person, "readmitted")
-            return "readmitted"
-        outcome = INTERMEDIATE_CARE_OUTCOMES[person.draws.intermediate_care_outcome]
-        if outcome in ("home_care", "care_home"):
-            # the bed is kept until the next service has a place
-            return (yield from self.move_on(person, outcome))
-        self.leave(person, outcome)
-        return outcome
+    """The bed is kept until the next service (home care, a care home) has a place."""
+
+    def days(self, person: Person) -> float:
+        return person.draws.intermediate_care_days
+
+    def outcome(self, person: Person) -> str:
+        return INTERMEDIATE_CARE_OUTCOMES[person.draws.intermediate_care_outcome]

@@ -4,21 +4,16 @@ from __future__ import annotations
 
 from sim.model.arrivals import REABLEMENT_OUTCOMES
 from sim.model.person import Person
-from sim.model.services.base import Process, Service
-
-NEXT = {"independent": "home", "readmitted": "readmitted", "died": "died"}
+from sim.model.services.base import Service
 
 
 class Reablement(Service):
-    def care(self, person: Person) -> Process:
-        self.admit(person)
-        finished = yield from self.hold(person.draws.reablement_days, person.readmit_at)
-        if not finished:
-            self.leave(person, "readmitted")
-            return "readmitted"
-        outcome = REABLEMENT_OUTCOMES[person.draws.reablement_outcome]
-        if outcome == "home_care":
-            # no package free: the person keeps the reablement place ("bridging")
-            return (yield from self.move_on(person, "home_care"))
-        self.leave(person, outcome)
-        return NEXT[outcome]
+    """Needing home care when no package is free, a person keeps the reablement place ("bridging")."""
+
+    DESTINATION = {"independent": "home"}
+
+    def days(self, person: Person) -> float:
+        return person.draws.reablement_days
+
+    def outcome(self, person: Person) -> str:
+        return REABLEMENT_OUTCOMES[person.draws.reablement_outcome]
