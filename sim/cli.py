@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -57,7 +58,10 @@ def build_parser() -> ArgumentParser:
     run.add_argument("--replications", type=positive_int, help="replications (default: the scenario's run.replications)")
     run.add_argument("--seed", type=non_negative_int, help="master seed (default: the scenario's run.seed)")
     run.add_argument("--out", type=Path, help="results folder (default: results/<scenario name>/)")
-    run.add_argument("--workers", type=positive_int, default=1, help="processes to run replications on (default 1)")
+    run.add_argument(
+        "--workers", type=positive_int,
+        help="processes to run replications on (default: one per CPU core); results do not depend on it",
+    )
     run.add_argument(
         "--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE",
         help="override one scenario value, e.g. --set acute.beds=320 (repeatable)",
@@ -89,9 +93,10 @@ def command_run(args: argparse.Namespace) -> None:
     scenario = load_scenario(args.scenario, overrides)
     out_dir = args.out or Path("results") / scenario.name
     started = time.perf_counter()
-    results = run_replications(scenario, workers=args.workers, progress=not args.quiet)
+    workers = args.workers or min(os.cpu_count() or 1, scenario.run.replications)
+    results = run_replications(scenario, workers=workers, progress=not args.quiet)
     seconds = time.perf_counter() - started
-    write_run(out_dir, scenario, args.scenario, results, seconds, args.workers, overrides)
+    write_run(out_dir, scenario, args.scenario, results, seconds, workers, overrides)
     print(
         f"{scenario.name}: {len(results)} replications in {seconds:.1f} s; results in {out_dir}/",
         file=sys.stderr,
