@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 PATHWAYS = ("p0", "p1", "p2", "p3")
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -369,6 +369,14 @@ class HomeCare(Section):
         default="wait", description="No package free for a pathway-1 patient: 'wait', or take a free reablement place"
     )
 
+    @field_validator("clients_at_start")
+    @classmethod
+    def _clients_fit(cls, clients: int, info: ValidationInfo) -> int:
+        packages = info.data.get("packages")
+        if packages is not None and clients > packages:
+            raise ValueError(f"{clients} clients but {packages} packages; expected at most packages")
+        return clients
+
 
 class IntermediateCare(Section):
     """Pathway 2: bed-based intermediate care / rehabilitation."""
@@ -400,11 +408,13 @@ class CareHome(Section):
         "places", "Places already taken when the warm-up starts (people outside the model)", ge=0, default=0
     )
 
-    @model_validator(mode="after")
-    def _residents_fit(self) -> CareHome:
-        if self.places is not None and self.residents_at_start > self.places:
-            raise ValueError(f"residents_at_start {self.residents_at_start} > places {self.places}; expected at most places")
-        return self
+    @field_validator("residents_at_start")
+    @classmethod
+    def _residents_fit(cls, residents: int, info: ValidationInfo) -> int:
+        places = info.data.get("places")
+        if places is not None and residents > places:
+            raise ValueError(f"{residents} residents but {places} places; expected at most places")
+        return residents
 
 
 class Services(Section):
@@ -414,15 +424,6 @@ class Services(Section):
     home_care: HomeCare = Field(description="Long-term home care packages (pathway 1 and after reablement)")
     intermediate_care: IntermediateCare = Field(description="Pathway 2: intermediate care / rehabilitation beds")
     care_home: CareHome = Field(description="Pathway 3: care home placement")
-
-    @model_validator(mode="after")
-    def _clients_fit(self) -> Services:
-        if self.home_care.clients_at_start > self.home_care.packages:
-            raise ValueError(
-                f"home_care.clients_at_start {self.home_care.clients_at_start} > packages "
-                f"{self.home_care.packages}; expected at most packages"
-            )
-        return self
 
 
 SERVICE_OF_PATHWAY = {"p1": "reablement", "p2": "intermediate_care", "p3": "care_home"}
@@ -459,6 +460,15 @@ class Readmission(Section):
         description="Days from discharge to readmission, for those readmitted (cut at 30 days) [days]",
     )
 
+    @field_validator("time_to_readmission")
+    @classmethod
+    def _can_fall_within_30_days(cls, dist: Distribution) -> Distribution:
+        from sim.distributions import cdf_of  # here, as sim.distributions reads this module
+
+        if cdf_of(dist, 30.0) <= 0:
+            raise ValueError("no chance of a time of 30 days or less; expected a distribution with mass within 30 days")
+        return dist
+
 
 class AfterDischarge(Section):
     """Deaths of people at home after discharge (other settings have their own rates)."""
@@ -472,7 +482,9 @@ class Costs(Section):
     """Unit costs, to price the care the cohort uses (GBP)."""
 
     acute_bed_day: float = param("GBP/bed day", "One occupied acute bed day", ge=0, default=0.0)
-    reablement_place_day: float = param("GBP/place day", "One reablement place held for a day", ge=0, default=0.0)
+    reablement_place_day: float = param(
+        "GBP/place day", "One day of a person in reablement (from arrival to leaving, bridging included)", ge=0, default=0.0
+    )
     home_care_hour: float = param("GBP/hour", "One hour of home care", ge=0, default=0.0)
     intermediate_care_bed_day: float = param("GBP/bed day", "One intermediate care bed day", ge=0, default=0.0)
     care_home_week: float = param("GBP/week", "One care home place for a week", ge=0, default=0.0)
