@@ -66,6 +66,7 @@ def build_parser() -> ArgumentParser:
         "--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE",
         help="override one scenario value, e.g. --set acute.beds=320 (repeatable)",
     )
+    run.add_argument("--spells", action="store_true", help="also write spells.csv, one row per hospital spell")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
 
     check = commands.add_parser("check", help="validate a scenario without running it")
@@ -94,7 +95,7 @@ def command_run(args: argparse.Namespace) -> None:
     out_dir = args.out or Path("results") / scenario.name
     started = time.perf_counter()
     workers = args.workers or min(os.cpu_count() or 1, scenario.run.replications)
-    results = run_replications(scenario, workers=workers, progress=not args.quiet)
+    results = run_replications(scenario, workers=workers, progress=not args.quiet, keep_spells=args.spells)
     seconds = time.perf_counter() - started
     write_run(out_dir, scenario, args.scenario, results, seconds, workers, overrides)
     print(

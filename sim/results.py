@@ -61,6 +61,14 @@ def daily_table(scenario: Scenario, results: list[ReplicationResult]) -> pd.Data
     return daily
 
 
+def spells_table(scenario: Scenario, results: list[ReplicationResult]) -> pd.DataFrame:
+    """The per-spell listings of every replication, one row per replication and spell."""
+    frames = [result.spells.assign(replication=result.replication) for result in results]
+    spells = pd.concat(frames, ignore_index=True)
+    spells.insert(0, "scenario", scenario.name)
+    return spells[["scenario", "replication", *[c for c in spells.columns if c not in ("scenario", "replication")]]]
+
+
 def write_atomically(path: Path, write: Callable[[Path], None]) -> None:
     """Write to a temporary file in the same folder, then rename: readers never see half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -90,13 +98,15 @@ def write_run(
     workers: int,
     overrides: list[str],
 ) -> None:
-    """Write summary.csv, replications.csv, daily.csv and run.json into out_dir."""
+    """Write summary.csv, replications.csv, daily.csv (and spells.csv if listed) and run.json into out_dir."""
     replications = replications_table(scenario, results)
     tables = {
         "replications.csv": replications,
         "summary.csv": summary_table(replications),
         "daily.csv": daily_table(scenario, results),
     }
+    if results and results[0].spells is not None:
+        tables["spells.csv"] = spells_table(scenario, results)
     for name, table in tables.items():
         write_atomically(out_dir / name, lambda tmp, table=table: table.to_csv(tmp, index=False))
     metadata = {

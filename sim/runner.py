@@ -14,11 +14,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from tqdm import tqdm
 
 from sim.indicators import compute_indicators
 from sim.model import draw_arrivals, simulate
 from sim.scenario import Scenario
+from sim.spells import spell_listing
 from sim.streams import Streams
 
 
@@ -27,15 +29,17 @@ class ReplicationResult:
     replication: int
     indicators: dict[str, float]
     census: np.ndarray  # one row per horizon midnight, columns sim.model.CENSUS_COLUMNS
+    spells: pd.DataFrame | None = None  # the per-spell listing, when asked for
 
 
-def run_replication(scenario: Scenario, replication: int) -> ReplicationResult:
-    """Simulate one replication and compute its indicators."""
+def run_replication(scenario: Scenario, replication: int, keep_spells: bool = False) -> ReplicationResult:
+    """Simulate one replication and compute its indicators (and, if asked, list its spells)."""
     with fewer_garbage_collections():
         streams = Streams(scenario.run.seed, replication)
         records = simulate(scenario, draw_arrivals(scenario, streams), streams)
         census = np.array(records.census, dtype=float)
-        return ReplicationResult(replication, compute_indicators(records, scenario), census)
+        spells = spell_listing(records, scenario) if keep_spells else None
+        return ReplicationResult(replication, compute_indicators(records, scenario), census, spells)
 
 
 @contextmanager
@@ -54,7 +58,9 @@ def fewer_garbage_collections() -> Iterator[None]:
         gc.set_threshold(*thresholds)
 
 
-def run_replications(scenario: Scenario, workers: int = 1, progress: bool = True) -> list[ReplicationResult]:
+def run_replications(
+    scenario: Scenario, workers: int = 1, progress: bool = True, keep_spells: bool = False
+) -> list[ReplicationResult]:
     """All of the scenario's replications, in replication order."""
     count = scenario.run.replications
     bar = tqdm(total=count, desc=scenario.name, unit="rep", disable=not progress, delay=1.0, leave=False)
@@ -62,11 +68,11 @@ def run_replications(scenario: Scenario, workers: int = 1, progress: bool = True
     with bar:
         if workers <= 1:
             for replication in range(count):
-                results.append(run_replication(scenario, replication))
+                results.append(run_replication(scenario, replication, keep_spells))
                 bar.update()
         else:
             with ProcessPoolExecutor(max_workers=workers) as pool:
-                futures = [pool.submit(run_replication, scenario, r) for r in range(count)]
+                futures = [pool.submit(run_replication, scenario, r, keep_spells) for r in range(count)]
                 for future in as_completed(futures):
                     results.append(future.result())
                     bar.update()
