@@ -75,6 +75,13 @@ def build_parser() -> ArgumentParser:
 
     commands.add_parser("schema", help="print the JSON Schema of a scenario")
 
+    batch = commands.add_parser("batch", help="run many scenarios, resumably, and compare them with the baseline")
+    batch.add_argument("batch", help="batch YAML file")
+    batch.add_argument("--replications", type=positive_int, help="replications (default: the batch file's)")
+    batch.add_argument("--workers", type=positive_int, help="local processes (default: one per CPU core)")
+    batch.add_argument("--out", type=Path, help="results folder (default: results/<batch name>/)")
+    batch.add_argument("--quiet", action="store_true", help="no progress bar")
+
     bench = commands.add_parser("bench", help="measure simulation speed against a plain SimPy reference ward")
     bench.add_argument("--years", type=float, default=5.0, help="simulated years of the bench ward (default 5)")
     bench.add_argument("--repeats", type=positive_int, default=3, help="timed repeats of each, best kept (default 3)")
@@ -104,6 +111,21 @@ def command_run(args: argparse.Namespace) -> None:
     )
 
 
+def command_batch(args: argparse.Namespace) -> None:
+    from sim.batch import load_batch, run_batch
+
+    plan = load_batch(args.batch, args.replications)
+    out_dir = args.out or Path("results") / plan.name
+    workers = args.workers or os.cpu_count() or 1
+    started = time.perf_counter()
+    run_batch(plan, out_dir, args.batch, workers=workers, progress=not args.quiet)
+    print(
+        f"{plan.name}: {len(plan.scenarios)} scenarios x {plan.replications} replications "
+        f"in {time.perf_counter() - started:.1f} s; results in {out_dir}/",
+        file=sys.stderr,
+    )
+
+
 def command_check(args: argparse.Namespace) -> None:
     from sim.scenario import load_scenario
     from sim.scenario.summary import describe
@@ -124,7 +146,13 @@ def command_bench(args: argparse.Namespace) -> None:
     run_bench(years=args.years, repeats=args.repeats)
 
 
-COMMANDS = {"run": command_run, "check": command_check, "schema": command_schema, "bench": command_bench}
+COMMANDS = {
+    "run": command_run,
+    "check": command_check,
+    "schema": command_schema,
+    "batch": command_batch,
+    "bench": command_bench,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -11,7 +11,7 @@ import json
 import os
 import platform
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -28,14 +28,14 @@ SUMMARY_COLUMNS = ["scenario", "indicator", "unit", "mean", "ci_low", "ci_high",
 REPLICATION_COLUMNS = ["scenario", "replication", "indicator", "unit", "value"]
 
 
-def replications_table(scenario: Scenario, results: list[ReplicationResult]) -> pd.DataFrame:
-    """One row per scenario, replication and indicator."""
-    rows = [
-        (scenario.name, result.replication, name, unit_of(name), result.indicators[name])
-        for result in results
+def replications_table(rows: Iterable[tuple[str, int, dict[str, float]]]) -> pd.DataFrame:
+    """One row per scenario, replication and indicator, from (scenario name, replication, indicators)."""
+    table = [
+        (scenario, replication, name, unit_of(name), indicators[name])
+        for scenario, replication, indicators in rows
         for name in INDICATORS
     ]
-    return pd.DataFrame(rows, columns=REPLICATION_COLUMNS)
+    return pd.DataFrame(table, columns=REPLICATION_COLUMNS)
 
 
 def summary_table(replications: pd.DataFrame) -> pd.DataFrame:
@@ -99,7 +99,7 @@ def write_run(
     overrides: list[str],
 ) -> None:
     """Write summary.csv, replications.csv, daily.csv (and spells.csv if listed) and run.json into out_dir."""
-    replications = replications_table(scenario, results)
+    replications = replications_table((scenario.name, r.replication, r.indicators) for r in results)
     tables = {
         "replications.csv": replications,
         "summary.csv": summary_table(replications),

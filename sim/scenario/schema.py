@@ -495,7 +495,7 @@ class Scenario(Section):
 
     name: str = Field(
         description="Short name, used for the results folder",
-        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.=+-]*$",
         max_length=80,
     )
     description: str = Field(default="", description="What this scenario represents")

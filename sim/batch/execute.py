@@ -1,0 +1,73 @@
+"""Running a batch: every (scenario, replication) not yet on disk, on local processes or a dask cluster."""
+
+from __future__ import annotations
+
+import json
+import time
+from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+from tqdm import tqdm
+
+from sim import __version__
+from sim.batch.compare import comparison_table, contributions_table
+from sim.batch.plan import Plan
+from sim.batch.store import TaskStore
+from sim.results import replications_table, summary_table, write_atomically
+from sim.runner import run_replication
+from sim.scenario import scenario_hash
+
+
+def run_task(scenario, replication: int) -> tuple[str, int, dict[str, float]]:
+    """One unit of work: a pure function of (scenario, replication)."""
+    return scenario.name, replication, run_replication(scenario, replication).indicators
+
+
+def run_batch(plan: Plan, out_dir: Path, batch_file: str, workers: int = 1, progress: bool = True) -> pd.DataFrame:
+    """Run what is missing, then write replications.csv, summary.csv, comparison.csv (and contributions.csv)."""
+    store = TaskStore(out_dir, plan)
+    tasks = [(s, r) for s in plan.scenarios.values() for r in range(plan.replications)]
+    missing = [(s, r) for s, r in tasks if not store.done(s.name, r)]
+    started = time.perf_counter()
+    with tqdm(total=len(tasks), initial=len(tasks) - len(missing), desc=plan.name, unit="task",
+              disable=not progress, delay=1.0) as bar:
+        if missing:
+            with _executor(workers) as pool:
+                futures = [pool.submit(run_task, s, r) for s, r in missing]
+                for future in as_completed(futures):
+                    name, replication, indicators = future.result()
+                    store.save(name, replication, indicators)
+                    bar.update()
+    replications = replications_table((s.name, r, store.load(s.name, r)) for s, r in tasks)
+    tables = {
+        "replications.csv": replications,
+        "summary.csv": summary_table(replications),
+        "comparison.csv": comparison_table(replications),
+    }
+    if plan.packages:
+        tables["contributions.csv"] = contributions_table(replications, plan.packages)
+    for name, table in tables.items():
+        write_atomically(out_dir / name, lambda tmp, table=table: table.to_csv(tmp, index=False))
+    metadata = {
+        "batch": plan.name,
+        "batch_file": batch_file,
+        "fingerprint": plan.fingerprint(),
+        "seed": plan.seed,
+        "replications": plan.replications,
+        "scenarios": {name: scenario_hash(s) for name, s in plan.scenarios.items()},
+        "package": "sim",
+        "package_version": __version__,
+        "tasks_run_now": len(missing),
+        "seconds": round(time.perf_counter() - started, 3),
+        "workers": workers,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    text = json.dumps(metadata, indent=2) + "\n"
+    write_atomically(out_dir / "run.json", lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    return replications
+
+
+def _executor(workers: int) -> Executor:
+    return ProcessPoolExecutor(max_workers=workers)

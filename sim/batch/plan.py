@@ -1,0 +1,153 @@
+"""A batch file, and what it expands to: named scenarios, each run for the same replications and seed.
+
+Every scenario of a batch is run with the batch's seed and replication
+numbers, so replication r of every scenario sees the same patients (common
+random numbers) and differences against the baseline are paired.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from sim.errors import InputError
+from sim.scenario import Scenario, load_scenario, scenario_hash
+from sim.scenario.load import describe_error, read_yaml_mapping
+
+BASELINE = "baseline"
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.=+-]*$"
+
+
+class BatchSection(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class ScenarioEntry(BatchSection):
+    """One scenario of the batch: a file, or the baseline with some values changed."""
+
+    file: str | None = Field(default=None, description="Scenario file, relative to the batch file")
+    name: str | None = Field(default=None, pattern=NAME_PATTERN, description="Name (default: the scenario's own)")
+    set: dict[str, Any] = Field(default={}, description="Values to change, by dotted key path")
+
+    @model_validator(mode="after")
+    def _named(self) -> ScenarioEntry:
+        if self.file is None and self.name is None:
+            raise ValueError("an inline scenario (no file) needs a name")
+        if self.file is None and not self.set:
+            raise ValueError("give a file, or values to `set` on the baseline")
+        return self
+
+
+class Grid(BatchSection):
+    """Every combination of some values: one scenario each, named after its values."""
+
+    name: str = Field(pattern=NAME_PATTERN, description="Prefix of the scenarios' names")
+    base: str | None = Field(default=None, description="Scenario file the grid starts from (default: the baseline)")
+    parameters: dict[str, list[Any]] = Field(min_length=1, description="Key path -> the values to try")
+
+    @model_validator(mode="after")
+    def _values_given(self) -> Grid:
+        for key, values in self.parameters.items():
+            if not values:
+                raise ValueError(f"parameters.{key}: no values; expected a list of at least one")
+        return self
+
+
+class Package(BatchSection):
+    """A scenario that combines interventions, to split into the contribution of each."""
+
+    scenario: str = Field(description="Name of the package scenario in this batch")
+    components: list[str] = Field(min_length=2, description="Names of its single-intervention scenarios in this batch")
+
+
+class BatchFile(BatchSection):
+    """What to run: a baseline, the options to compare with it, how many replications, which seed."""
+
+    name: str = Field(pattern=NAME_PATTERN, description="Name of the batch (default output folder)")
+    description: str = ""
+    baseline: str = Field(description="Baseline scenario file, relative to the batch file")
+    replications: int = Field(ge=1, description="Replications of every scenario")
+    seed: int = Field(ge=0, description="Seed shared by every scenario (common random numbers)")
+    scenarios: list[ScenarioEntry] = Field(default=[], description="Scenarios compared with the baseline")
+    grids: list[Grid] = Field(default=[], description="Grids of values, one scenario per combination")
+    packages: list[Package] = Field(default=[], description="Packages to split into their components' contributions")
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The expanded batch: scenarios by name (the baseline first), and the packages to split."""
+
+    name: str
+    scenarios: dict[str, Scenario]
+    replications: int
+    seed: int
+    packages: list[Package]
+
+    def fingerprint(self) -> str:
+        """Changes when anything that would change the results changes."""
+        content = {name: scenario_hash(s) for name, s in self.scenarios.items()}
+        text = json.dumps({"scenarios": content, "replications": self.replications, "seed": self.seed}, sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+def load_batch(path: str | Path, replications: int | None = None) -> Plan:
+    """Read, validate and expand a batch file; InputError naming the file and key if anything is wrong."""
+    path = Path(path)
+    try:
+        batch = BatchFile.model_validate(read_yaml_mapping(path))
+    except ValidationError as error:
+        raise InputError("\n".join(describe_error(e, {}, str(path)) for e in error.errors(include_url=False))) from None
+    count = replications or batch.replications
+    common = [f"run.replications={count}", f"run.seed={batch.seed}"]
+    here = path.parent
+
+    def scenario(file: str, key: str, overrides: list[str], name: str | None) -> Scenario:
+        scenario_file = here / file
+        if not scenario_file.is_file():
+            raise InputError(f"{path}: {key}: file {file!r} not found (looked for {scenario_file})")
+        named = [f"name={name}"] if name else []
+        try:
+            return load_scenario(scenario_file, [*common, *overrides, *named])
+        except InputError as error:
+            raise InputError(f"{path}: {key}: {error}") from None
+
+    scenarios = {BASELINE: scenario(batch.baseline, "baseline", [], BASELINE)}
+    for index, entry in enumerate(batch.scenarios):
+        overrides = [f"{k}={json.dumps(v)}" for k, v in entry.set.items()]
+        built = scenario(entry.file or batch.baseline, f"scenarios.{index}", overrides, entry.name)
+        _add(scenarios, built, path, f"scenarios.{index}")
+    for index, grid in enumerate(batch.grids):
+        keys = list(grid.parameters)
+        for values in itertools.product(*grid.parameters.values()):
+            overrides = [f"{k}={json.dumps(v)}" for k, v in zip(keys, values, strict=True)]
+            name = grid_name(grid.name, keys, values)
+            _add(scenarios, scenario(grid.base or batch.baseline, f"grids.{index}", overrides, name), path, f"grids.{index}")
+    for index, package in enumerate(batch.packages):
+        for member in [package.scenario, *package.components]:
+            if member not in scenarios:
+                raise InputError(f"{path}: packages.{index}: scenario {member!r} is not in this batch; expected one of {list(scenarios)}")
+    return Plan(batch.name, scenarios, count, batch.seed, list(batch.packages))
+
+
+def grid_name(prefix: str, keys: list[str], values: tuple) -> str:
+    """`prefix__places=140__days=Mon-Tue`: the last part of each key path and its value, safe in a folder name."""
+    parts = [f"{key.split('.')[-1]}={_short(value)}" for key, value in zip(keys, values, strict=True)]
+    return "__".join([prefix, *parts])
+
+
+def _short(value: Any) -> str:
+    text = "-".join(map(str, value)) if isinstance(value, list) else str(value)
+    return re.sub(r"[^A-Za-z0-9_.+-]", "-", text)
+
+
+def _add(scenarios: dict[str, Scenario], scenario: Scenario, path: Path, key: str) -> None:
+    if scenario.name in scenarios:
+        raise InputError(f"{path}: {key}: a scenario named {scenario.name!r} is already in the batch; expected unique names")
+    scenarios[scenario.name] = scenario
