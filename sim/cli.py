@@ -79,6 +79,10 @@ def build_parser() -> ArgumentParser:
     batch.add_argument("batch", help="batch YAML file")
     batch.add_argument("--replications", type=positive_int, help="replications (default: the batch file's)")
     batch.add_argument("--workers", type=positive_int, help="local processes (default: one per CPU core)")
+    batch.add_argument(
+        "--scheduler", metavar="ADDRESS",
+        help="run on a dask.distributed scheduler at ADDRESS (e.g. tcp://10.0.0.5:8786), or 'local' for a LocalCluster",
+    )
     batch.add_argument("--out", type=Path, help="results folder (default: results/<batch name>/)")
     batch.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -118,7 +122,7 @@ def command_batch(args: argparse.Namespace) -> None:
     out_dir = args.out or Path("results") / plan.name
     workers = args.workers or os.cpu_count() or 1
     started = time.perf_counter()
-    run_batch(plan, out_dir, args.batch, workers=workers, progress=not args.quiet)
+    run_batch(plan, out_dir, args.batch, workers=workers, scheduler=args.scheduler, progress=not args.quiet)
     print(
         f"{plan.name}: {len(plan.scenarios)} scenarios x {plan.replications} replications "
         f"in {time.perf_counter() - started:.1f} s; results in {out_dir}/",

@@ -105,6 +105,15 @@ def test_two_workers_give_identical_files(finished, tmp_path):
         assert (tmp_path / "two" / name).read_bytes() == (out / name).read_bytes(), name
 
 
+@pytest.mark.slow
+def test_a_dask_local_cluster_gives_identical_files(finished, tmp_path):
+    """The cluster path: the same tasks on dask.distributed workers, the same bytes."""
+    path, out = finished
+    assert run_batch_cli(path, tmp_path / "dask", "--scheduler", "local", "--workers", "2") == 0
+    for name in OUTPUTS:
+        assert (tmp_path / "dask" / name).read_bytes() == (out / name).read_bytes(), name
+
+
 def test_paired_intervals_are_narrower_than_unpaired(finished):
     """Common random numbers: the paired difference varies far less than two independent means would."""
     _, out = finished

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,6 +17,7 @@ from sim import __version__
 from sim.batch.compare import comparison_table, contributions_table
 from sim.batch.plan import Plan
 from sim.batch.store import TaskStore
+from sim.errors import InputError
 from sim.results import replications_table, summary_table, write_atomically
 from sim.runner import run_replication
 from sim.scenario import scenario_hash
@@ -25,7 +28,9 @@ def run_task(scenario, replication: int) -> tuple[str, int, dict[str, float]]:
     return scenario.name, replication, run_replication(scenario, replication).indicators
 
 
-def run_batch(plan: Plan, out_dir: Path, batch_file: str, workers: int = 1, progress: bool = True) -> pd.DataFrame:
+def run_batch(
+    plan: Plan, out_dir: Path, batch_file: str, workers: int = 1, scheduler: str | None = None, progress: bool = True
+) -> pd.DataFrame:
     """Run what is missing, then write replications.csv, summary.csv, comparison.csv (and contributions.csv)."""
     store = TaskStore(out_dir, plan)
     tasks = [(s, r) for s in plan.scenarios.values() for r in range(plan.replications)]
@@ -34,7 +39,7 @@ def run_batch(plan: Plan, out_dir: Path, batch_file: str, workers: int = 1, prog
     with tqdm(total=len(tasks), initial=len(tasks) - len(missing), desc=plan.name, unit="task",
               disable=not progress, delay=1.0) as bar:
         if missing:
-            with _executor(workers) as pool:
+            with executor(workers, scheduler) as pool:
                 futures = [pool.submit(run_task, s, r) for s, r in missing]
                 for future in as_completed(futures):
                     name, replication, indicators = future.result()
@@ -62,6 +67,7 @@ def run_batch(plan: Plan, out_dir: Path, batch_file: str, workers: int = 1, prog
         "tasks_run_now": len(missing),
         "seconds": round(time.perf_counter() - started, 3),
         "workers": workers,
+        "scheduler": scheduler,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     text = json.dumps(metadata, indent=2) + "\n"
@@ -69,5 +75,30 @@ def run_batch(plan: Plan, out_dir: Path, batch_file: str, workers: int = 1, prog
     return replications
 
 
-def _executor(workers: int) -> Executor:
-    return ProcessPoolExecutor(max_workers=workers)
+@contextmanager
+def executor(workers: int, scheduler: str | None) -> Iterator[Executor]:
+    """Local processes, or a dask.distributed cluster: both hand out concurrent.futures."""
+    if scheduler is None:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            yield pool
+        return
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise InputError("--scheduler needs dask.distributed: pip install -e '.[cluster]'") from None
+    if scheduler == "local":
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+        client = Client(cluster)
+    else:
+        cluster = None
+        try:
+            client = Client(scheduler, timeout=30)
+        except OSError as error:
+            raise InputError(f"--scheduler {scheduler}: cannot reach a dask scheduler there ({error})") from None
+    try:
+        with client.get_executor() as pool:
+            yield pool
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
