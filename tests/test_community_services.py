@@ -16,35 +16,19 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter
-from pathlib import Path
 
 import numpy as np
 import pytest
 from scipy import stats
 
+from model_helpers import BANDS, every_band, scenario, simulate_replication
 from sim.indicators import compute_indicators
-from sim.model import CENSUS_COLUMNS, draw_arrivals, simulate
-from sim.scenario import load_scenario
+from sim.model import CENSUS_COLUMNS
 from sim.scenario.schema import SERVICES
-from sim.streams import Streams
-
-BASELINE = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.yaml"
-BANDS = load_scenario(BASELINE).age_bands
 
 
-def every_band(value: object) -> str:
-    """A --set value giving every age band of the baseline the same entry (JSON is YAML)."""
-    return json.dumps({band: value for band in BANDS})
 
 
-def scenario(*overrides: str):
-    return load_scenario(BASELINE, list(overrides))
-
-
-def simulate_replication(scenario, replication: int = 0):
-    streams = Streams(scenario.run.seed, replication)
-    arrivals = draw_arrivals(scenario, streams)
-    return arrivals, simulate(scenario, arrivals, streams)
 
 
 # Volumes the tests below rely on (about 18.6 admissions a day, a third of them on pathway 1), set here

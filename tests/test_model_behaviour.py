@@ -1,28 +1,20 @@
 """Behaviour of the hospital model on short runs of the shipped baseline."""
 
-from pathlib import Path
 
 import numpy as np
 import pytest
 
+from model_helpers import BASELINE, simulate_replication
 from sim.calendar import DischargeWindow
-from sim.model import CENSUS_COLUMNS, draw_arrivals, simulate
+from sim.model import CENSUS_COLUMNS
 from sim.runner import run_replication
 from sim.scenario import load_scenario
-from sim.streams import Streams
 
-BASELINE = Path(__file__).parents[1] / "scenarios" / "baseline.yaml"
 SHORT = ["run.warmup_days=60", "run.horizon_days=120", "run.replications=2"]
 
 
 def short_baseline(*overrides: str):
     return load_scenario(BASELINE, [*SHORT, *overrides])
-
-
-def simulate_replication(scenario, replication=0):
-    streams = Streams(scenario.run.seed, replication)
-    arrivals = draw_arrivals(scenario, streams)
-    return arrivals, simulate(scenario, arrivals, streams)
 
 
 def census_columns(records):

@@ -13,39 +13,22 @@ explicitly; seeds and run lengths were fixed before looking at any result.
 
 from __future__ import annotations
 
-import json
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
 from scipy import stats
 
+from model_helpers import BANDS, every_band, scenario, simulate_replication
 from sim.indicators import compute_indicators
-from sim.model import draw_arrivals, simulate
 from sim.model.arrivals import READMISSION_WINDOW_DAYS
 from sim.runner import run_replication
-from sim.scenario import load_scenario
 from sim.stats import t_interval
-from sim.streams import Streams
 
-BASELINE = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.yaml"
-BANDS = load_scenario(BASELINE).age_bands
 P = 0.15  # the same 30-day probability on every pathway
 
 
-def every_band(value: object) -> str:
-    return json.dumps({band: value for band in BANDS})
 
-
-def scenario(*overrides: str):
-    return load_scenario(BASELINE, list(overrides))
-
-
-def simulate_replication(scenario, replication: int = 0):
-    streams = Streams(scenario.run.seed, replication)
-    arrivals = draw_arrivals(scenario, streams)
-    return arrivals, simulate(scenario, arrivals, streams)
 
 
 # Ample places everywhere; the only readmissions are the 30-day process's, and

@@ -1,0 +1,30 @@
+"""Small helpers the model tests share: the shipped baseline, overrides for every age band, one replication."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from sim.model import draw_arrivals, simulate
+from sim.scenario import load_scenario
+from sim.streams import Streams
+
+BASELINE = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.yaml"
+BANDS = load_scenario(BASELINE).age_bands
+
+
+def every_band(value: object) -> str:
+    """A --set value giving every age band of the baseline the same entry (JSON is YAML)."""
+    return json.dumps({band: value for band in BANDS})
+
+
+def scenario(*overrides: str):
+    """The baseline with some values changed."""
+    return load_scenario(BASELINE, list(overrides))
+
+
+def simulate_replication(scenario, replication: int = 0):
+    """The arrivals and the records of one replication."""
+    streams = Streams(scenario.run.seed, replication)
+    arrivals = draw_arrivals(scenario, streams)
+    return arrivals, simulate(scenario, arrivals, streams)
