@@ -158,6 +158,30 @@ def test_a_batch_killed_part_way_resumes_to_identical_files(finished, tmp_path):
         assert (out / name).read_bytes() == (uninterrupted / name).read_bytes(), name
 
 
+def test_a_package_is_split_into_what_each_component_does(tmp_path):
+    """With two components, "package without A" is "only B": the same scenario, so the same numbers exactly."""
+    package = {"name": "package", "set": {"acute.beds": 240, "demand.admission_avoidance_share": 0.05}}
+    path = write_batch(
+        tmp_path,
+        scenarios=[package, {"name": "more_beds", "set": {"acute.beds": 240}}],
+        grids=[],
+        replications=3,
+        packages=[{"scenario": "package", "components": {
+            "beds": ["acute.beds"], "avoidance": ["demand.admission_avoidance_share"]}}],
+    )
+    out = tmp_path / "out"
+    assert run_batch_cli(path, out, "--workers", "2") == 0
+    replications = pd.read_csv(out / "replications.csv")
+    values = replications.pivot_table(index=["replication", "indicator"], columns="scenario", values="value")
+    pd.testing.assert_series_equal(values["package__only_beds"], values["more_beds"], check_names=False)
+    pd.testing.assert_series_equal(values["package__without_beds"], values["package__only_avoidance"], check_names=False)
+    contributions = pd.read_csv(out / "contributions.csv")
+    occupancy = contributions[contributions.indicator == "mean_occupancy_pct"].set_index("component")
+    assert occupancy.loc["beds", "effect_alone"] < 0 and occupancy.loc["avoidance", "effect_alone"] < 0
+    both = occupancy.loc["beds"]
+    assert both.marginal_effect + both.package_without_effect == pytest.approx(both.package_effect)
+
+
 @pytest.mark.parametrize(
     "changes, key",
     [
@@ -168,7 +192,8 @@ def test_a_batch_killed_part_way_resumes_to_identical_files(finished, tmp_path):
         ({"scenarios": [{"file": "missing.yaml"}]}, "missing.yaml"),
         ({"grids": [{"name": "g", "parameters": {"acute.beds": []}}]}, "parameters.acute.beds"),
         ({"scenarios": [{"name": "more_beds", "set": {"acute.beds": 300}}] * 2}, "more_beds"),
-        ({"packages": [{"scenario": "nope", "components": ["a", "b"]}]}, "packages.0"),
+        ({"packages": [{"scenario": "nope", "components": {"a": ["acute.beds"], "b": ["acute.escalation"]}}]}, "packages.0"),
+        ({"packages": [{"scenario": "more_beds", "components": {"a": ["acute.bedz"], "b": ["acute.beds"]}}]}, "acute.bedz"),
         ({"colour": "blue"}, "colour"),
     ],
 )

@@ -12,7 +12,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from sim.batch.plan import BASELINE, Package
+from sim.batch.plan import BASELINE, Component
 from sim.indicators import unit_of
 from sim.stats import t_interval
 
@@ -21,8 +21,10 @@ COMPARISON_COLUMNS = [
     "diff", "diff_ci_low", "diff_ci_high", "rel_diff_pct", "replications",
 ]
 CONTRIBUTION_COLUMNS = [
-    "package", "component", "indicator", "unit", "effect_alone", "effect_alone_ci_low", "effect_alone_ci_high",
-    "package_minus_alone", "package_minus_alone_ci_low", "package_minus_alone_ci_high", "package_effect",
+    "package", "component", "indicator", "unit", "package_effect",
+    "effect_alone", "effect_alone_ci_low", "effect_alone_ci_high",
+    "package_without_effect", "package_without_ci_low", "package_without_ci_high",
+    "marginal_effect", "marginal_ci_low", "marginal_ci_high",
 ]
 
 
@@ -53,25 +55,23 @@ def comparison_table(replications: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=COMPARISON_COLUMNS)
 
 
-def contributions_table(replications: pd.DataFrame, packages: list[Package]) -> pd.DataFrame:
-    """Each component's effect alone, and the package's effect minus it.
+def contributions_table(replications: pd.DataFrame, components: list[Component]) -> pd.DataFrame:
+    """For each component of a package, against the baseline and paired by replication:
 
-    The second is what the other components add if effects simply add up; a
-    run of "the package less this component" would measure it without that
-    assumption. Both are paired by replication.
+    - effect_alone: the baseline with only this component's values;
+    - package_without_effect: the package with this component's values put back;
+    - marginal_effect: package - package without it, what this component adds to the rest.
     """
     base = paired_values(replications, BASELINE)
     rows = []
-    for package in packages:
-        whole = paired_values(replications, package.scenario) - base
-        for component in package.components:
-            alone = paired_values(replications, component) - base
-            without = whole - alone
-            for indicator in whole.columns:
-                a_mean, a_low, a_high = t_interval(alone[indicator].to_numpy())
-                w_mean, w_low, w_high = t_interval(without[indicator].to_numpy())
-                rows.append((
-                    package.scenario, component, indicator, unit_of(indicator), a_mean, a_low, a_high,
-                    w_mean, w_low, w_high, float(np.nanmean(whole[indicator])),
-                ))
+    for component in components:
+        whole = paired_values(replications, component.package)
+        only = paired_values(replications, component.only)
+        without = paired_values(replications, component.without)
+        for indicator in whole.columns:
+            alone = t_interval((only[indicator] - base[indicator]).to_numpy())
+            rest = t_interval((without[indicator] - base[indicator]).to_numpy())
+            marginal = t_interval((whole[indicator] - without[indicator]).to_numpy())
+            package_effect = t_interval((whole[indicator] - base[indicator]).to_numpy())[0]
+            rows.append((component.package, component.name, indicator, unit_of(indicator), package_effect, *alone, *rest, *marginal))
     return pd.DataFrame(rows, columns=CONTRIBUTION_COLUMNS)

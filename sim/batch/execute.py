@@ -51,8 +51,8 @@ def run_batch(
         "summary.csv": summary_table(replications),
         "comparison.csv": comparison_table(replications),
     }
-    if plan.packages:
-        tables["contributions.csv"] = contributions_table(replications, plan.packages)
+    if plan.components:
+        tables["contributions.csv"] = contributions_table(replications, plan.components)
     for name, table in tables.items():
         write_atomically(out_dir / name, lambda tmp, table=table: table.to_csv(tmp, index=False))
     metadata = {

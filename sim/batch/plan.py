@@ -61,10 +61,28 @@ class Grid(BatchSection):
 
 
 class Package(BatchSection):
-    """A scenario that combines interventions, to split into the contribution of each."""
+    """A scenario that combines interventions, to split into what each component does.
+
+    Each component names the key paths it changes in the package. The batch
+    then also runs, per component, the baseline with only those values taken
+    from the package ("only") and the package with those values put back to
+    the baseline's ("without").
+    """
 
     scenario: str = Field(description="Name of the package scenario in this batch")
-    components: list[str] = Field(min_length=2, description="Names of its single-intervention scenarios in this batch")
+    components: dict[str, list[str]] = Field(
+        min_length=2, description="Component name -> the key paths (e.g. discharge.days) it changes"
+    )
+
+
+@dataclass(frozen=True)
+class Component:
+    """One component of a package, and the names of its two derived scenarios."""
+
+    package: str
+    name: str
+    only: str
+    without: str
 
 
 class BatchFile(BatchSection):
@@ -88,7 +106,7 @@ class Plan:
     scenarios: dict[str, Scenario]
     replications: int
     seed: int
-    packages: list[Package]
+    components: list[Component]
 
     def fingerprint(self) -> str:
         """Changes when anything that would change the results changes."""
@@ -129,11 +147,53 @@ def load_batch(path: str | Path, replications: int | None = None) -> Plan:
             overrides = [f"{k}={json.dumps(v)}" for k, v in zip(keys, values, strict=True)]
             name = grid_name(grid.name, keys, values)
             _add(scenarios, scenario(grid.base or batch.baseline, f"grids.{index}", overrides, name), path, f"grids.{index}")
+    components = []
     for index, package in enumerate(batch.packages):
-        for member in [package.scenario, *package.components]:
-            if member not in scenarios:
-                raise InputError(f"{path}: packages.{index}: scenario {member!r} is not in this batch; expected one of {list(scenarios)}")
-    return Plan(batch.name, scenarios, count, batch.seed, list(batch.packages))
+        components += _split_package(scenarios, package, path, f"packages.{index}")
+    return Plan(batch.name, scenarios, count, batch.seed, components)
+
+
+def _split_package(scenarios: dict[str, Scenario], package: Package, path: Path, key: str) -> list[Component]:
+    """Add each component's "only" and "without" scenarios; return the components."""
+    if package.scenario not in scenarios:
+        raise InputError(f"{path}: {key}.scenario: {package.scenario!r} is not in this batch; expected one of {list(scenarios)}")
+    whole = scenarios[package.scenario].model_dump(mode="json")
+    base = scenarios[BASELINE].model_dump(mode="json")
+    found = []
+    for name, key_paths in package.components.items():
+        for key_path in key_paths:
+            if _get(whole, key_path) is _MISSING:
+                raise InputError(f"{path}: {key}.components.{name}: key path {key_path!r} is not in the scenario format")
+        only, without = (f"{package.scenario}__only_{name}", f"{package.scenario}__without_{name}")
+        _add(scenarios, _with_values(scenarios[BASELINE], whole, key_paths, only), path, f"{key}.components.{name}")
+        _add(scenarios, _with_values(scenarios[package.scenario], base, key_paths, without), path, f"{key}.components.{name}")
+        found.append(Component(package.scenario, name, only, without))
+    return found
+
+
+_MISSING = object()
+
+
+def _get(tree: dict, key_path: str) -> Any:
+    node: Any = tree
+    for part in key_path.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return _MISSING
+        node = node[part]
+    return node
+
+
+def _with_values(start: Scenario, source: dict, key_paths: list[str], name: str) -> Scenario:
+    """`start` with the values at `key_paths` copied from `source` (a dumped scenario), renamed."""
+    data = start.model_dump(mode="json")
+    for key_path in key_paths:
+        *parents, last = key_path.split(".")
+        node = data
+        for part in parents:
+            node = node[part]
+        node[last] = _get(source, key_path)
+    data["name"] = name
+    return Scenario.model_validate(data)
 
 
 def grid_name(prefix: str, keys: list[str], values: tuple) -> str:
