@@ -86,6 +86,15 @@ def build_parser() -> ArgumentParser:
     batch.add_argument("--out", type=Path, help="results folder (default: results/<batch name>/)")
     batch.add_argument("--quiet", action="store_true", help="no progress bar")
 
+    sensitivity = commands.add_parser("sensitivity", help="global sensitivity of indicators to parameter ranges (SALib)")
+    sensitivity.add_argument("config", help="sensitivity config YAML file")
+    sensitivity.add_argument("--method", choices=["morris", "sobol"], help="default: the config's")
+    sensitivity.add_argument("--samples", type=positive_int, help="Morris trajectories or Sobol base sample (default: the config's)")
+    sensitivity.add_argument("--workers", type=positive_int, help="local processes (default: one per CPU core)")
+    sensitivity.add_argument("--scheduler", metavar="ADDRESS", help="a dask.distributed scheduler, or 'local'")
+    sensitivity.add_argument("--out", type=Path, help="results folder (default: results/<name>-<method>/)")
+    sensitivity.add_argument("--quiet", action="store_true", help="no progress bar")
+
     bench = commands.add_parser("bench", help="measure simulation speed against a plain SimPy reference ward")
     bench.add_argument("--years", type=float, default=5.0, help="simulated years of the bench ward (default 5)")
     bench.add_argument("--repeats", type=positive_int, default=3, help="timed repeats of each, best kept (default 3)")
@@ -130,6 +139,21 @@ def command_batch(args: argparse.Namespace) -> None:
     )
 
 
+def command_sensitivity(args: argparse.Namespace) -> None:
+    from sim.sensitivity import load_config, run_sensitivity
+
+    config, path = load_config(args.config, args.method, args.samples)
+    out_dir = args.out or Path("results") / f"{config.name}-{config.method}"
+    workers = args.workers or os.cpu_count() or 1
+    started = time.perf_counter()
+    table = run_sensitivity(config, path, out_dir, workers, args.scheduler, progress=not args.quiet)
+    main_index = table[table["index"].isin(["mu_star", "ST"])]
+    for indicator, rows in main_index.groupby("indicator", sort=False):
+        ranked = rows.sort_values("value", ascending=False).parameter.tolist()
+        print(f"{indicator}: {', '.join(ranked[:3])}")
+    print(f"{config.name}: {config.method} in {time.perf_counter() - started:.1f} s; results in {out_dir}/", file=sys.stderr)
+
+
 def command_check(args: argparse.Namespace) -> None:
     from sim.scenario import load_scenario
     from sim.scenario.summary import describe
@@ -155,6 +179,7 @@ COMMANDS = {
     "check": command_check,
     "schema": command_schema,
     "batch": command_batch,
+    "sensitivity": command_sensitivity,
     "bench": command_bench,
 }
 

@@ -28,14 +28,12 @@ def run_task(scenario, replication: int) -> tuple[str, int, dict[str, float]]:
     return scenario.name, replication, run_replication(scenario, replication).indicators
 
 
-def run_batch(
-    plan: Plan, out_dir: Path, batch_file: str, workers: int = 1, scheduler: str | None = None, progress: bool = True
-) -> pd.DataFrame:
-    """Run what is missing, then write replications.csv, summary.csv, comparison.csv (and contributions.csv)."""
-    store = TaskStore(out_dir, plan)
+def run_missing_tasks(
+    plan: Plan, store: TaskStore, workers: int = 1, scheduler: str | None = None, progress: bool = True
+) -> int:
+    """Run every (scenario, replication) of the plan not yet in the store; return how many ran."""
     tasks = [(s, r) for s in plan.scenarios.values() for r in range(plan.replications)]
     missing = [(s, r) for s, r in tasks if not store.done(s.name, r)]
-    started = time.perf_counter()
     with tqdm(total=len(tasks), initial=len(tasks) - len(missing), desc=plan.name, unit="task",
               disable=not progress, delay=1.0) as bar:
         if missing:
@@ -45,6 +43,17 @@ def run_batch(
                     name, replication, indicators = future.result()
                     store.save(name, replication, indicators)
                     bar.update()
+    return len(missing)
+
+
+def run_batch(
+    plan: Plan, out_dir: Path, batch_file: str, workers: int = 1, scheduler: str | None = None, progress: bool = True
+) -> pd.DataFrame:
+    """Run what is missing, then write replications.csv, summary.csv, comparison.csv (and contributions.csv)."""
+    store = TaskStore(out_dir, plan)
+    started = time.perf_counter()
+    ran = run_missing_tasks(plan, store, workers, scheduler, progress)
+    tasks = [(s, r) for s in plan.scenarios.values() for r in range(plan.replications)]
     replications = replications_table((s.name, r, store.load(s.name, r)) for s, r in tasks)
     tables = {
         "replications.csv": replications,
@@ -64,7 +73,7 @@ def run_batch(
         "scenarios": {name: scenario_hash(s) for name, s in plan.scenarios.items()},
         "package": "sim",
         "package_version": __version__,
-        "tasks_run_now": len(missing),
+        "tasks_run_now": ran,
         "seconds": round(time.perf_counter() - started, 3),
         "workers": workers,
         "scheduler": scheduler,
