@@ -67,6 +67,7 @@ def build_parser() -> ArgumentParser:
         help="override one scenario value, e.g. --set acute.beds=320 (repeatable)",
     )
     run.add_argument("--spells", action="store_true", help="also write spells.csv, one row per hospital spell")
+    run.add_argument("--report", action="store_true", help="also write report.html (and spells.csv, which it uses)")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
 
     check = commands.add_parser("check", help="validate a scenario without running it")
@@ -84,6 +85,7 @@ def build_parser() -> ArgumentParser:
         help="run on a dask.distributed scheduler at ADDRESS (e.g. tcp://10.0.0.5:8786), or 'local' for a LocalCluster",
     )
     batch.add_argument("--out", type=Path, help="results folder (default: results/<batch name>/)")
+    batch.add_argument("--report", action="store_true", help="also write report.html (see the report command)")
     batch.add_argument("--quiet", action="store_true", help="no progress bar")
 
     sensitivity = commands.add_parser("sensitivity", help="global sensitivity of indicators to parameter ranges (SALib)")
@@ -94,6 +96,10 @@ def build_parser() -> ArgumentParser:
     sensitivity.add_argument("--scheduler", metavar="ADDRESS", help="a dask.distributed scheduler, or 'local'")
     sensitivity.add_argument("--out", type=Path, help="results folder (default: results/<name>-<method>/)")
     sensitivity.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    report = commands.add_parser("report", help="write a self-contained report.html with figures from a results folder")
+    report.add_argument("folder", type=Path, help="results folder of run, batch or sensitivity")
+    report.add_argument("--out", type=Path, help="the HTML file (default: FOLDER/report.html); figure PNGs go beside it")
 
     bench = commands.add_parser("bench", help="measure simulation speed against a plain SimPy reference ward")
     bench.add_argument("--years", type=float, default=5.0, help="simulated years of the bench ward (default 5)")
@@ -115,9 +121,14 @@ def command_run(args: argparse.Namespace) -> None:
     out_dir = args.out or Path("results") / scenario.name
     started = time.perf_counter()
     workers = args.workers or min(os.cpu_count() or 1, scenario.run.replications)
-    results = run_replications(scenario, workers=workers, progress=not args.quiet, keep_spells=args.spells)
+    keep_spells = args.spells or args.report  # the report draws the length of stay distribution from them
+    results = run_replications(scenario, workers=workers, progress=not args.quiet, keep_spells=keep_spells)
     seconds = time.perf_counter() - started
     write_run(out_dir, scenario, args.scenario, results, seconds, workers, overrides)
+    if args.report:
+        from sim.report import write_report
+
+        write_report(out_dir)
     print(
         f"{scenario.name}: {len(results)} replications in {seconds:.1f} s; results in {out_dir}/",
         file=sys.stderr,
@@ -132,6 +143,10 @@ def command_batch(args: argparse.Namespace) -> None:
     workers = args.workers or os.cpu_count() or 1
     started = time.perf_counter()
     run_batch(plan, out_dir, args.batch, workers=workers, scheduler=args.scheduler, progress=not args.quiet)
+    if args.report:
+        from sim.report import write_report
+
+        write_report(out_dir)
     print(
         f"{plan.name}: {len(plan.scenarios)} scenarios x {plan.replications} replications "
         f"in {time.perf_counter() - started:.1f} s; results in {out_dir}/",
@@ -152,6 +167,13 @@ def command_sensitivity(args: argparse.Namespace) -> None:
         ranked = rows.sort_values("value", ascending=False).parameter.tolist()
         print(f"{indicator}: {', '.join(ranked[:3])}")
     print(f"{config.name}: {config.method} in {time.perf_counter() - started:.1f} s; results in {out_dir}/", file=sys.stderr)
+
+
+def command_report(args: argparse.Namespace) -> None:
+    from sim.report import write_report
+
+    page = write_report(args.folder, args.out)
+    print(f"report: {page}", file=sys.stderr)
 
 
 def command_check(args: argparse.Namespace) -> None:
@@ -180,6 +202,7 @@ COMMANDS = {
     "schema": command_schema,
     "batch": command_batch,
     "sensitivity": command_sensitivity,
+    "report": command_report,
     "bench": command_bench,
 }
 
