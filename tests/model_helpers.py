@@ -28,3 +28,15 @@ def simulate_replication(scenario, replication: int = 0):
     streams = Streams(scenario.run.seed, replication)
     arrivals = draw_arrivals(scenario, streams)
     return arrivals, simulate(scenario, arrivals, streams)
+
+
+# Places enough for everyone everywhere: no queue anywhere, so only the rules under test act.
+AMPLE_CAPACITY = [
+    "acute.beds=100000",
+    "services.reablement.places=100000",
+    "services.home_care.packages=100000",
+    "services.home_care.clients_at_start=0",
+    "services.intermediate_care.places=100000",
+    "services.care_home.places=null",
+    "services.care_home.residents_at_start=0",
+]

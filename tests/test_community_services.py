@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from model_helpers import BANDS, every_band, scenario, simulate_replication
+from model_helpers import AMPLE_CAPACITY, BANDS, every_band, scenario, simulate_replication
 from sim.indicators import compute_indicators
 from sim.model import CENSUS_COLUMNS
 from sim.scenario.schema import SERVICES
@@ -311,13 +311,7 @@ OUTCOMES = [
     "run.warmup_days=365",
     "run.horizon_days=365",
     "run.seed=31337",
-    "acute.beds=100000",
-    "services.reablement.places=100000",
-    "services.home_care.packages=100000",
-    "services.home_care.clients_at_start=0",
-    "services.intermediate_care.places=100000",
-    "services.care_home.places=null",
-    "services.care_home.residents_at_start=0",
+    *AMPLE_CAPACITY,
     "services.care_home.placement_wait={distribution: fixed, value: 0}",
     # the 30-day process would add 'readmitted' outcomes of its own: off
     "readmission.within_30_days={p0: 0, p1: 0, p2: 0, p3: 0}",

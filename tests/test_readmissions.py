@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from model_helpers import BANDS, every_band, scenario, simulate_replication
+from model_helpers import AMPLE_CAPACITY, BANDS, every_band, scenario, simulate_replication
 from sim.indicators import compute_indicators
 from sim.model.arrivals import READMISSION_WINDOW_DAYS
 from sim.runner import run_replication
@@ -36,13 +36,7 @@ P = 0.15  # the same 30-day probability on every pathway
 ONLY_30_DAY_PROCESS = [
     "demand.arrivals_per_day=" + every_band(18.6 / len(BANDS)),
     "demand.admission_avoidance_share=0.0",
-    "acute.beds=100000",
-    "services.reablement.places=100000",
-    "services.home_care.packages=100000",
-    "services.home_care.clients_at_start=0",
-    "services.intermediate_care.places=100000",
-    "services.care_home.places=null",
-    "services.care_home.residents_at_start=0",
+    *AMPLE_CAPACITY,
     "services.reablement.outcomes=" + every_band({"independent": 0.7, "home_care": 0.3, "readmitted": 0.0, "died": 0.0}),
     "services.intermediate_care.outcomes="
     + every_band({"home": 0.5, "home_care": 0.3, "care_home": 0.2, "readmitted": 0.0, "died": 0.0}),
