@@ -20,10 +20,10 @@ from sim.batch.store import TaskStore
 from sim.errors import InputError
 from sim.results import replications_table, summary_table, write_atomically
 from sim.runner import run_replication
-from sim.scenario import scenario_hash
+from sim.scenario import Scenario, scenario_hash
 
 
-def run_task(scenario, replication: int) -> tuple[str, int, dict[str, float]]:
+def run_task(scenario: Scenario, replication: int) -> tuple[str, int, dict[str, float]]:
     """One unit of work: a pure function of (scenario, replication)."""
     return scenario.name, replication, run_replication(scenario, replication).indicators
 
