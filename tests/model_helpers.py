@@ -5,12 +5,22 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import yaml
+
 from sim.model import draw_arrivals, simulate
 from sim.scenario import load_scenario
 from sim.streams import Streams
 
 BASELINE = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.yaml"
 BANDS = load_scenario(BASELINE).age_bands
+
+
+def write_short_baseline(folder: Path, horizon_days: float, warmup_days: float = 60) -> Path:
+    """`folder/short.yaml`: the baseline with a short run, for batch, sensitivity and report tests."""
+    path = folder / "short.yaml"
+    run = {"horizon_days": horizon_days, "warmup_days": warmup_days}
+    path.write_text(yaml.safe_dump({"extends": str(BASELINE), "run": run}), encoding="utf-8")
+    return path
 
 
 def every_band(value: object) -> str:

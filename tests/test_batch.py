@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+from model_helpers import write_short_baseline
 
 from sim.batch import BASELINE as BASELINE_NAME
 from sim.batch import load_batch
@@ -19,14 +20,12 @@ from sim.cli import main
 
 ROOT = Path(__file__).parents[1]
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
-SHORT = {"run.horizon_days": 120, "run.warmup_days": 60}
 OUTPUTS = ("replications.csv", "summary.csv", "comparison.csv")
 
 
 def write_batch(folder: Path, **changes) -> Path:
     """A small batch on a shortened baseline: two options and a 2 x 2 grid."""
-    short = folder / "short.yaml"
-    short.write_text(yaml.safe_dump({"extends": str(BASELINE), "run": {"horizon_days": 120, "warmup_days": 60}}))
+    write_short_baseline(folder, horizon_days=120)
     batch = {
         "name": "small",
         "baseline": "short.yaml",

@@ -3,7 +3,14 @@
 import numpy as np
 import pytest
 
-from sim.calendar import DischargeWindow, beds_at, demand_multiplier, month, month_boundaries, weekday
+from sim.calendar import (
+    DischargeWindow,
+    beds_at,
+    demand_multiplier,
+    month,
+    month_boundaries,
+    weekday,
+)
 from sim.scenario.schema import Acute, Demand, Discharge
 
 

@@ -22,7 +22,8 @@ import pandas as pd
 import pytest
 
 import sim
-from sim.cli import COMMANDS as CLI_COMMANDS, main
+from sim.cli import COMMANDS as CLI_COMMANDS
+from sim.cli import main
 from sim.indicators import INDICATORS, unit_of
 from sim.model import CENSUS_COLUMNS
 from sim.results import write_atomically
@@ -246,8 +247,8 @@ def test_check_writes_nothing(tmp_path, monkeypatch, capsys):
 
 @pytest.fixture(scope="module")
 def schema() -> dict:
-    from io import StringIO
     from contextlib import redirect_stdout
+    from io import StringIO
 
     printed = StringIO()
     with redirect_stdout(printed):

@@ -19,17 +19,18 @@ from collections import Counter
 
 import numpy as np
 import pytest
+from model_helpers import (
+    AMPLE_CAPACITY,
+    BANDS,
+    every_band,
+    scenario,
+    simulate_replication,
+)
 from scipy import stats
 
-from model_helpers import AMPLE_CAPACITY, BANDS, every_band, scenario, simulate_replication
 from sim.indicators import compute_indicators
 from sim.model import CENSUS_COLUMNS
 from sim.scenario.schema import SERVICES
-
-
-
-
-
 
 # Volumes the tests below rely on (about 18.6 admissions a day, a third of them on pathway 1), set here
 # so that a retuned baseline does not quietly make a "tight" capacity ample.

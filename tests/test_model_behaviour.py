@@ -3,8 +3,8 @@
 
 import numpy as np
 import pytest
-
 from model_helpers import BASELINE, simulate_replication
+
 from sim.calendar import DischargeWindow
 from sim.model import CENSUS_COLUMNS
 from sim.runner import run_replication

@@ -6,8 +6,6 @@ import math
 
 import numpy as np
 import pytest
-from scipy import integrate, stats
-
 from queueing_theory import (
     erlang_b,
     erlang_c,
@@ -19,6 +17,7 @@ from queueing_theory import (
     mmc_wait_tail,
     mmcc_mean_busy,
 )
+from scipy import integrate, stats
 
 
 def birth_death_stationary(c: int, lam: float, mu: float, capacity: int) -> np.ndarray:

@@ -17,9 +17,15 @@ import math
 
 import numpy as np
 import pytest
+from model_helpers import (
+    AMPLE_CAPACITY,
+    BANDS,
+    every_band,
+    scenario,
+    simulate_replication,
+)
 from scipy import stats
 
-from model_helpers import AMPLE_CAPACITY, BANDS, every_band, scenario, simulate_replication
 from sim.indicators import compute_indicators
 from sim.model.arrivals import READMISSION_WINDOW_DAYS
 from sim.runner import run_replication

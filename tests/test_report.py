@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from model_helpers import write_short_baseline
 
 from sim.cli import main
 from sim.report.figures import fan_data, forest_data, los_histogram_data, pathway_data
@@ -81,8 +82,7 @@ def test_the_report_is_self_contained(run_report):
 
 
 def test_a_batch_report_has_the_forest_plot_and_cost_plane(tmp_path):
-    short = tmp_path / "short.yaml"
-    short.write_text(yaml.safe_dump({"extends": str(BASELINE), "run": {"horizon_days": 60, "warmup_days": 60}}))
+    write_short_baseline(tmp_path, horizon_days=60)
     batch = tmp_path / "batch.yaml"
     batch.write_text(yaml.safe_dump({
         "name": "tiny", "baseline": "short.yaml", "replications": 2, "seed": 1,

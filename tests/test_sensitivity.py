@@ -7,16 +7,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+from model_helpers import write_short_baseline
 
 from sim.cli import main
 from sim.sensitivity import load_config, point_scenarios, sample_points
 
-BASELINE = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.yaml"
-
 
 def write_config(folder: Path, **changes) -> Path:
-    short = folder / "short.yaml"
-    short.write_text(yaml.safe_dump({"extends": str(BASELINE), "run": {"horizon_days": 90, "warmup_days": 60}}))
+    write_short_baseline(folder, horizon_days=90)
     config = {
         "name": "tiny",
         "scenario": "short.yaml",

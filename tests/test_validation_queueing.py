@@ -35,8 +35,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from queueing_theory import (
+    erlang_b,
+    mmc_mean_busy,
+    mmc_mean_wait,
+    mmc_prob_wait,
+    mmcc_mean_busy,
+)
 
-from queueing_theory import erlang_b, mmc_mean_busy, mmc_mean_wait, mmc_prob_wait, mmcc_mean_busy
 from sim.calendar import DischargeWindow
 from sim.runner import ReplicationResult, run_replications
 from sim.scenario import Scenario, load_scenario
