@@ -16,8 +16,11 @@ from operator import attrgetter
 import numpy as np
 
 from sim.calendar import month
-from sim.model.records import AT_HOME, CENSUS_COLUMNS, Records
+from sim.model.arrivals import READMISSION_WINDOW_DAYS
+from sim.model.records import AT_HOME, CENSUS_COLUMNS, FOLLOWED_SERVICES, Records
 from sim.scenario.schema import PATHWAYS, SERVICES, Scenario
+
+AT_HOME_DAY = 91.0  # ASCOF 2B(1): still at home 91 days after discharge
 
 # name -> (unit, description). The order here is the order of the tables.
 INDICATORS: dict[str, tuple[str, str]] = {
@@ -105,6 +108,29 @@ def stay_table(records: Records) -> dict[str, np.ndarray]:
     return table
 
 
+def readmission_followed_up(s: dict[str, np.ndarray], live: np.ndarray, horizon: float) -> np.ndarray:
+    """Live discharges whose whole 30-day readmission window lies inside the run."""
+    return live & (s["left_bed"] < horizon - READMISSION_WINDOW_DAYS)
+
+
+def readmitted_within_window(s: dict[str, np.ndarray]) -> np.ndarray:
+    """Spells followed by an emergency readmission within 30 days of leaving the bed."""
+    return (s["next_arrival"] - s["left_bed"]) <= READMISSION_WINDOW_DAYS
+
+
+def at_home_cohort(s: dict[str, np.ndarray], live: np.ndarray, horizon: float) -> np.ndarray:
+    """ASCOF 2B(1) cohort: live discharges into reablement or rehabilitation whose day 91 lies inside the run."""
+    return live & (s["left_bed"] < horizon - AT_HOME_DAY) & np.isin(s["service"], list(FOLLOWED_SERVICES))
+
+
+def at_home_after(records: Records, s: dict[str, np.ndarray], cohort: np.ndarray) -> np.ndarray:
+    """For each spell of the cohort: was the person at home 91 days after leaving the bed?"""
+    return np.array(
+        [at_home_on(records.history[p], t + AT_HOME_DAY) for p, t in zip(s["patient"][cohort], s["left_bed"][cohort], strict=True)],
+        dtype=bool,
+    )
+
+
 def at_home_on(history: list[tuple[float, str]], day: float) -> bool:
     """Was the person at home (with or without support) at time `day`, by their history of moves?"""
     place = None
@@ -185,13 +211,8 @@ def _compute(records: Records, scenario: Scenario) -> dict[str, float]:
     out["days_at_100pct_share"] = _mean(occupancy >= 1.0)
 
     out["readmissions_per_year"] = (admitted & s["readmission"]).sum() * per_year
-    followed = live & (s["left_bed"] < horizon - 30)  # discharges whose 30 days are all in the horizon
-    readmitted = (s["next_arrival"] - s["left_bed"]) <= 30
-    out["readmission_30d_rate"] = _mean(readmitted[followed])
-    cohort = live & (s["left_bed"] < horizon - 91) & np.isin(s["service"], ["reablement", "intermediate_care"])
-    out["at_home_91d_rate"] = _mean(
-        np.array([at_home_on(records.history[p], t + 91) for p, t in zip(s["patient"][cohort], s["left_bed"][cohort], strict=True)])
-    )
+    out["readmission_30d_rate"] = _mean(readmitted_within_window(s)[readmission_followed_up(s, live, horizon)])
+    out["at_home_91d_rate"] = _mean(at_home_after(records, s, at_home_cohort(s, live, horizon)))
     out.update(_community_indicators(records, scenario, occupied_days))
     return out
 

@@ -11,11 +11,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sim.indicators import at_home_on, spell_table
+from sim.indicators import (
+    at_home_after,
+    at_home_cohort,
+    readmission_followed_up,
+    readmitted_within_window,
+    spell_table,
+)
 from sim.model.records import Records
 from sim.scenario.schema import PATHWAYS, Scenario
-
-FOLLOW_UP_30, FOLLOW_UP_91 = 30.0, 91.0
 
 
 def spell_listing(records: Records, scenario: Scenario) -> pd.DataFrame:
@@ -28,12 +32,10 @@ def spell_listing(records: Records, scenario: Scenario) -> pd.DataFrame:
         ["diverted", "died_in_hospital", "discharged", "in_hospital"],
         default="waiting_for_bed",
     )
-    followed_30 = live & (s["left_bed"] + FOLLOW_UP_30 <= horizon)
-    readmitted_30 = np.where(followed_30, (s["next_arrival"] - s["left_bed"] <= FOLLOW_UP_30), None)
-    in_cohort = live & np.isin(s["service"], ["reablement", "intermediate_care"]) & (s["left_bed"] + FOLLOW_UP_91 <= horizon)
+    readmitted_30 = np.where(readmission_followed_up(s, live, horizon), readmitted_within_window(s), None)
+    cohort = at_home_cohort(s, live, horizon)
     at_home = np.full(len(outcome), None, dtype=object)
-    for i in np.flatnonzero(in_cohort):
-        at_home[i] = at_home_on(records.history[s["patient"][i]], s["left_bed"][i] + FOLLOW_UP_91)
+    at_home[cohort] = at_home_after(records, s, cohort)
     spell_number = pd.Series(s["patient"]).groupby(s["patient"]).cumcount().to_numpy() + 1
     return pd.DataFrame(
         {

@@ -21,6 +21,7 @@ from sim.model.pool import Pool
 from sim.model.records import (
     DIED,
     ELSEWHERE,
+    FOLLOWED_SERVICES,
     HOME,
     HOSPITAL,
     Records,
@@ -30,10 +31,6 @@ from sim.model.records import (
 from sim.model.services import Service, make_services
 from sim.scenario.schema import SERVICE_OF_PATHWAY, SERVICES, Scenario
 from sim.streams import Streams
-
-# People discharged into these are followed up (ASCOF 2B(1): at home 91 days later)
-FOLLOWED_AFTER = frozenset({"reablement", "intermediate_care"})
-
 
 class Hospital:
     """The acute bed pool, the community services and the counts that prove nobody is lost."""
@@ -128,7 +125,7 @@ class Hospital:
         service = self.first_service(draws)
         if service is not None:  # still in the bed, until the service can take them
             spell.service = service.name
-            if service.name in FOLLOWED_AFTER:
+            if service.name in FOLLOWED_SERVICES:
                 person.follow(self.records.history.setdefault(person.id, []))
             arranging = service.arranging_days(person)
             if arranging > 0:

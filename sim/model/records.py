@@ -17,6 +17,8 @@ NOT_YET = math.nan
 # death at home after the person left the model is written ahead of time.
 HOSPITAL, HOME, DIED, ELSEWHERE = "hospital", "home", "died", "elsewhere"  # elsewhere: diverted
 AT_HOME = frozenset({HOME, "reablement", "home_care"})  # reablement and home care happen at home
+# People discharged into these are followed up (ASCOF 2B(1): at home 91 days later)
+FOLLOWED_SERVICES = frozenset({"reablement", "intermediate_care"})
 
 
 class SpellRecord:
