@@ -32,7 +32,7 @@ def run_missing_tasks(
     plan: Plan, store: TaskStore, workers: int = 1, scheduler: str | None = None, progress: bool = True
 ) -> int:
     """Run every (scenario, replication) of the plan not yet in the store; return how many ran."""
-    tasks = [(s, r) for s in plan.scenarios.values() for r in range(plan.replications)]
+    tasks = plan.tasks()
     missing = [(s, r) for s, r in tasks if not store.done(s.name, r)]
     with tqdm(total=len(tasks), initial=len(tasks) - len(missing), desc=plan.name, unit="task",
               disable=not progress, delay=1.0) as bar:
@@ -53,7 +53,7 @@ def run_batch(
     store = TaskStore(out_dir, plan)
     started = time.perf_counter()
     ran = run_missing_tasks(plan, store, workers, scheduler, progress)
-    tasks = [(s, r) for s in plan.scenarios.values() for r in range(plan.replications)]
+    tasks = plan.tasks()
     replications = replications_table((s.name, r, store.load(s.name, r)) for s, r in tasks)
     tables = {
         "replications.csv": replications,

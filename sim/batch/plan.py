@@ -108,6 +108,10 @@ class Plan:
     seed: int
     components: list[Component]
 
+    def tasks(self) -> list[tuple[Scenario, int]]:
+        """Every unit of work: (scenario, replication), scenario by scenario."""
+        return [(s, r) for s in self.scenarios.values() for r in range(self.replications)]
+
     def fingerprint(self) -> str:
         """Changes when anything that would change the results changes."""
         content = {name: scenario_hash(s) for name, s in self.scenarios.items()}
