@@ -97,6 +97,14 @@ def build_parser() -> ArgumentParser:
     sensitivity.add_argument("--out", type=Path, help="results folder (default: results/<name>-<method>/)")
     sensitivity.add_argument("--quiet", action="store_true", help="no progress bar")
 
+    calibrate = commands.add_parser("calibrate", help="fit free parameters to historic targets; write the fit and a calibrated scenario")
+    calibrate.add_argument("config", help="fit settings YAML file (e.g. calibration/baseline.yaml)")
+    calibrate.add_argument("--out", type=Path, help="results folder (default: results/<name>/)")
+    calibrate.add_argument("--max-evaluations", type=whole_number(2), help="budget of parameter points (default: the config's)")
+    calibrate.add_argument("--workers", type=positive_int, help="local processes (default: one per CPU core)")
+    calibrate.add_argument("--scheduler", metavar="ADDRESS", help="a dask.distributed scheduler, or 'local'")
+    calibrate.add_argument("--quiet", action="store_true", help="no progress bar")
+
     report = commands.add_parser("report", help="write a self-contained report.html with figures from a results folder")
     report.add_argument("folder", type=Path, help="results folder of run, batch or sensitivity")
     report.add_argument("--out", type=Path, help="the HTML file (default: FOLDER/report.html); figure PNGs go beside it")
@@ -169,6 +177,27 @@ def command_sensitivity(args: argparse.Namespace) -> None:
     print(f"{config.name}: {config.method} in {time.perf_counter() - started:.1f} s; results in {out_dir}/", file=sys.stderr)
 
 
+def command_calibrate(args: argparse.Namespace) -> None:
+    from sim.calibrate import load_calibration, run_calibration, write_calibration
+
+    calibration = load_calibration(args.config, args.max_evaluations)
+    out_dir = args.out or Path("results") / calibration.settings.name
+    workers = args.workers or os.cpu_count() or 1
+    started = time.perf_counter()
+    result = run_calibration(calibration, out_dir, workers, args.scheduler, progress=not args.quiet)
+    fit = write_calibration(calibration, result, out_dir, args.config, time.perf_counter() - started, workers)
+    for row in fit.itertuples():
+        print(f"{row.target:32s} observed {row.observed:10.4g}  simulated {row.simulated:10.4g}  z {row.z:+6.2f}  {row.status}")
+    unmatched = int((~fit.within_95).sum())
+    print(
+        f"{calibration.settings.name}: {len(result.evaluations)} evaluations, {result.stopped_because}; "
+        f"objective {result.start.objective:.2f} -> {result.best.objective:.2f}; "
+        f"{len(fit) - unmatched} of {len(fit)} targets within their 95 % interval; "
+        f"{time.perf_counter() - started:.1f} s; results in {out_dir}/",
+        file=sys.stderr,
+    )
+
+
 def command_report(args: argparse.Namespace) -> None:
     from sim.report import write_report
 
@@ -202,6 +231,7 @@ COMMANDS = {
     "schema": command_schema,
     "batch": command_batch,
     "sensitivity": command_sensitivity,
+    "calibrate": command_calibrate,
     "report": command_report,
     "bench": command_bench,
 }

@@ -22,14 +22,14 @@ from SALib.analyze import sobol as sobol_analyze
 from SALib.sample import morris as morris_sample
 from SALib.sample import sobol as sobol_sample
 
-from sim.batch.execute import run_missing_tasks
+from sim.batch.execute import executor, run_missing_tasks
 from sim.batch.plan import Plan
 from sim.batch.store import TaskStore
 from sim.errors import InputError
 from sim.indicators import INDICATORS
 from sim.results import write_atomically
 from sim.scenario import Scenario, load_scenario
-from sim.scenario.load import describe_error, read_yaml_mapping
+from sim.scenario.load import MISSING, describe_error, read_yaml_mapping, value_at
 
 SENSITIVITY_COLUMNS = ["parameter", "indicator", "method", "index", "value", "ci_low", "ci_high"]
 
@@ -131,12 +131,10 @@ def point_scenarios(config: SensitivityConfig, config_path: Path, points: np.nda
 
 
 def _value_at(tree: dict, key_path: str, config_path: Path) -> float:
-    node = tree
-    for part in key_path.split("."):
-        if not isinstance(node, dict) or part not in node:
-            raise InputError(f"{config_path}: parameters: key path {key_path!r} is not in the scenario")
-        node = node[part]
-    return node
+    value = value_at(tree, key_path)
+    if value is MISSING:
+        raise InputError(f"{config_path}: parameters: key path {key_path!r} is not in the scenario")
+    return value
 
 
 def analyse(config: SensitivityConfig, points: np.ndarray, outputs: pd.DataFrame) -> pd.DataFrame:
@@ -168,8 +166,9 @@ def run_sensitivity(
     points = sample_points(config)
     plan = Plan(f"{config.name}-{config.method}", point_scenarios(config, config_path, points),
                 config.replications, config.seed, [])
-    store = TaskStore(out_dir, plan)
-    run_missing_tasks(plan, store, workers, scheduler, progress)
+    store = TaskStore(out_dir, plan.name, plan.fingerprint())
+    with executor(workers, scheduler) as pool:
+        run_missing_tasks(plan.tasks(), store, pool, progress, plan.name)
     outputs = pd.DataFrame(
         [
             {name: np.mean([store.load(scenario, r)[name] for r in range(plan.replications)]) for name in config.indicators}

@@ -29,20 +29,17 @@ def run_task(scenario: Scenario, replication: int) -> tuple[str, int, dict[str, 
 
 
 def run_missing_tasks(
-    plan: Plan, store: TaskStore, workers: int = 1, scheduler: str | None = None, progress: bool = True
+    tasks: list[tuple[Scenario, int]], store: TaskStore, pool: Executor, progress: bool = True, label: str = ""
 ) -> int:
-    """Run every (scenario, replication) of the plan not yet in the store; return how many ran."""
-    tasks = plan.tasks()
+    """Run every (scenario, replication) not yet in the store on `pool`; return how many ran."""
     missing = [(s, r) for s, r in tasks if not store.done(s.name, r)]
-    with tqdm(total=len(tasks), initial=len(tasks) - len(missing), desc=plan.name, unit="task",
+    with tqdm(total=len(tasks), initial=len(tasks) - len(missing), desc=label, unit="task",
               disable=not progress, delay=1.0) as bar:
-        if missing:
-            with executor(workers, scheduler) as pool:
-                futures = [pool.submit(run_task, s, r) for s, r in missing]
-                for future in as_completed(futures):
-                    name, replication, indicators = future.result()
-                    store.save(name, replication, indicators)
-                    bar.update()
+        futures = [pool.submit(run_task, s, r) for s, r in missing]
+        for future in as_completed(futures):
+            name, replication, indicators = future.result()
+            store.save(name, replication, indicators)
+            bar.update()
     return len(missing)
 
 
@@ -50,10 +47,11 @@ def run_batch(
     plan: Plan, out_dir: Path, batch_file: str, workers: int = 1, scheduler: str | None = None, progress: bool = True
 ) -> pd.DataFrame:
     """Run what is missing, then write replications.csv, summary.csv, comparison.csv (and contributions.csv)."""
-    store = TaskStore(out_dir, plan)
+    store = TaskStore(out_dir, plan.name, plan.fingerprint())
     started = time.perf_counter()
-    ran = run_missing_tasks(plan, store, workers, scheduler, progress)
     tasks = plan.tasks()
+    with executor(workers, scheduler) as pool:
+        ran = run_missing_tasks(tasks, store, pool, progress, plan.name)
     replications = replications_table((s.name, r, store.load(s.name, r)) for s, r in tasks)
     tables = {
         "replications.csv": replications,

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from sim.errors import InputError
 from sim.scenario import Scenario, load_scenario, scenario_hash
-from sim.scenario.load import describe_error, read_yaml_mapping
+from sim.scenario.load import MISSING, describe_error, read_yaml_mapping, value_at
 
 BASELINE = "baseline"
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.=+-]*$"
@@ -166,25 +166,13 @@ def _split_package(scenarios: dict[str, Scenario], package: Package, path: Path,
     found = []
     for name, key_paths in package.components.items():
         for key_path in key_paths:
-            if _get(whole, key_path) is _MISSING:
+            if value_at(whole, key_path) is MISSING:
                 raise InputError(f"{path}: {key}.components.{name}: key path {key_path!r} is not in the scenario format")
         only, without = (f"{package.scenario}__only_{name}", f"{package.scenario}__without_{name}")
         _add(scenarios, _with_values(scenarios[BASELINE], whole, key_paths, only), path, f"{key}.components.{name}")
         _add(scenarios, _with_values(scenarios[package.scenario], base, key_paths, without), path, f"{key}.components.{name}")
         found.append(Component(package.scenario, name, only, without))
     return found
-
-
-_MISSING = object()
-
-
-def _get(tree: dict, key_path: str) -> Any:
-    node: Any = tree
-    for part in key_path.split("."):
-        if not isinstance(node, dict) or part not in node:
-            return _MISSING
-        node = node[part]
-    return node
 
 
 def _with_values(start: Scenario, source: dict, key_paths: list[str], name: str) -> Scenario:
@@ -195,7 +183,7 @@ def _with_values(start: Scenario, source: dict, key_paths: list[str], name: str)
         node = data
         for part in parents:
             node = node[part]
-        node[last] = _get(source, key_path)
+        node[last] = value_at(source, key_path)
     data["name"] = name
     return Scenario.model_validate(data)
 

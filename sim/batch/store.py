@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from sim.batch.plan import Plan
 from sim.errors import InputError
 from sim.results import write_atomically
 
@@ -18,16 +17,20 @@ MANIFEST = "batch.json"
 
 
 class TaskStore:
-    def __init__(self, out_dir: Path, plan: Plan) -> None:
+    """The finished tasks of one piece of work (a batch, a sensitivity run, a calibration).
+
+    `fingerprint` says what the results depend on; a folder claimed with
+    another fingerprint is refused.
+    """
+
+    def __init__(self, out_dir: Path, name: str, fingerprint: str) -> None:
         self.out_dir = out_dir
         self.tasks_dir = out_dir / "tasks"
-        self.plan = plan
-        self._claim()
+        self._claim(name, fingerprint)
 
-    def _claim(self) -> None:
-        """Mark the folder as this batch's, or refuse if it holds another batch's results."""
+    def _claim(self, name: str, fingerprint: str) -> None:
+        """Mark the folder as this work's, or refuse if it holds another's results."""
         manifest = self.out_dir / MANIFEST
-        fingerprint = self.plan.fingerprint()
         if manifest.exists():
             recorded = json.loads(manifest.read_text(encoding="utf-8")).get("fingerprint")
             if recorded != fingerprint:
@@ -36,7 +39,7 @@ class TaskStore:
                     "expected an empty folder or the same batch: use another --out, or remove the folder"
                 )
             return
-        text = json.dumps({"batch": self.plan.name, "fingerprint": fingerprint}, indent=2) + "\n"
+        text = json.dumps({"batch": name, "fingerprint": fingerprint}, indent=2) + "\n"
         write_atomically(manifest, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
     def path(self, scenario: str, replication: int) -> Path:

@@ -36,6 +36,19 @@ def scenario_hash(scenario: Scenario) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+MISSING = object()  # what value_at returns for a key path that is not there
+
+
+def value_at(tree: dict, key_path: str) -> Any:
+    """The value at a dotted key path of a nested mapping (a dumped scenario), or MISSING."""
+    node: Any = tree
+    for part in key_path.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return MISSING
+        node = node[part]
+    return node
+
+
 class UniqueKeyLoader(yaml.SafeLoader):
     """Safe loading that refuses a key given twice in one mapping (YAML would keep the last silently)."""
 

@@ -1,0 +1,225 @@
+"""The search: move the free parameters until the simulated indicators match the targets.
+
+Each evaluation simulates the same replications with the same seed (common
+random numbers), so two nearby parameter points differ by the parameters'
+effect, not by noise, and the objective is smooth enough for a local
+optimiser. The residuals are the targets' z-scores (simulated mean minus
+target, over the combined sd of the target and the simulated mean), each times
+the square root of its weight; their sum of squares is minimised by
+scipy.optimize.least_squares (trust region reflective, which keeps to the
+bounds). Its Jacobian is ours: forward differences with a step of a few per
+cent of each range (a step of 1e-8 would see only the noise of a discrete
+simulation), evaluated in parallel. The same Jacobian at the optimum gives
+each fitted value an approximate standard error, (J'J)^-1.
+
+Parameters are searched on [0, 1] (their range); evaluated points are cached
+on disk, so a rerun with the same settings replays the search from the cache.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import least_squares
+from tqdm import tqdm
+
+from sim.batch.execute import executor, run_missing_tasks
+from sim.batch.store import TaskStore
+from sim.calibrate.settings import Calibration
+from sim.calibrate.targets import target_table
+from sim.results import replications_table, summary_table
+from sim.scenario import scenario_hash
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """One simulated parameter point."""
+
+    number: int  # in order of first evaluation
+    values: dict[str, float]  # parameter values (natural units)
+    fit: pd.DataFrame  # target_table of this point
+    residuals: np.ndarray  # sqrt(weight) * z, one per target
+
+    @property
+    def objective(self) -> float:
+        return float(np.sum(self.residuals**2))
+
+
+class BudgetSpent(Exception):
+    """The search asked for more distinct points than the budget allows."""
+
+
+class Evaluator:
+    """Simulates parameter points (each its replications, in parallel), once each: memory and disk cache."""
+
+    def __init__(self, calibration: Calibration, store: TaskStore, pool: Executor, bar: tqdm) -> None:
+        self.calibration = calibration
+        self.store = store
+        self.pool = pool
+        self.bar = bar
+        self.budget = calibration.settings.optimiser.max_evaluations
+        self.evaluations: dict[tuple, Evaluation] = {}
+        self.best: Evaluation | None = None
+        self.closed = False  # once the budget is spent, nothing new is simulated
+
+    def natural(self, x: np.ndarray) -> dict[str, float]:
+        """From the unit cube to parameter values (whole numbers where a parameter says so)."""
+        values = {}
+        for parameter, u in zip(self.calibration.parameters, np.clip(x, 0.0, 1.0), strict=True):
+            value = parameter.low + float(u) * (parameter.high - parameter.low)
+            values[parameter.name] = float(round(value)) if parameter.integer else value
+        return values
+
+    def unit(self, values: dict[str, float]) -> np.ndarray:
+        return unit_point(self.calibration, values)
+
+    def at(self, points: list[np.ndarray]) -> list[Evaluation]:
+        """Evaluate the points (new ones together, in parallel); BudgetSpent if the new ones do not fit the budget."""
+        keyed = [(self._key(x), self.natural(x)) for x in points]
+        new = {key: values for key, values in keyed if key not in self.evaluations}
+        if new and (self.closed or len(self.evaluations) + len(new) > self.budget):
+            self.closed = True
+            raise BudgetSpent
+        scenarios = {key: self._scenario(values) for key, values in new.items()}
+        tasks = [(s, r) for s in scenarios.values() for r in range(s.run.replications)]
+        run_missing_tasks(tasks, self.store, self.pool, progress=False)
+        for key, values in new.items():
+            scenario = scenarios[key]
+            rows = ((scenario.name, r, self.store.load(scenario.name, r)) for r in range(scenario.run.replications))
+            fit = target_table(self.calibration.targets, summary_table(replications_table(rows)))
+            residuals = np.sqrt(self.calibration.weights) * fit.z.to_numpy()
+            evaluation = Evaluation(len(self.evaluations), values, fit, residuals)
+            self.evaluations[key] = evaluation
+            if self.best is None or evaluation.objective < self.best.objective:
+                self.best = evaluation
+            self.bar.update()
+            self.bar.set_postfix(best=f"{self.best.objective:.3g}")
+        return [self.evaluations[key] for key, _ in keyed]
+
+    def _key(self, x: np.ndarray) -> tuple:
+        return tuple(self.natural(x).values())
+
+    def _scenario(self, values: dict[str, float]):
+        """The scenario at these values, named by its content so the disk cache finds it again."""
+        scenario = self.calibration.scenario_at(values)
+        digest = hashlib.sha256(scenario_hash(scenario).encode()).hexdigest()[:16]
+        return scenario.model_copy(update={"name": f"point-{digest}"})
+
+
+def unit_point(calibration: Calibration, values: dict[str, float]) -> np.ndarray:
+    """Parameter values as shares of their ranges."""
+    return np.array([(values[p.name] - p.low) / (p.high - p.low) for p in calibration.parameters])
+
+
+@dataclass(frozen=True)
+class CalibrationResult:
+    start: Evaluation
+    best: Evaluation
+    evaluations: list[Evaluation]
+    jacobian: np.ndarray | None  # d residual / d (share of range), at the best point
+    parameter_sd: dict[str, float]  # NaN where the targets do not pin a parameter down
+    stopped_because: str
+
+
+def run_calibration(
+    calibration: Calibration, out_dir: Path, workers: int = 1, scheduler: str | None = None, progress: bool = True
+) -> CalibrationResult:
+    """Search the parameters; then estimate their uncertainty at the best point."""
+    optimiser = calibration.settings.optimiser
+    store = TaskStore(out_dir, calibration.settings.name, calibration.fingerprint())
+    with (
+        executor(workers, scheduler) as pool,
+        tqdm(total=optimiser.max_evaluations, desc=calibration.settings.name, unit="eval",
+             disable=not progress, delay=1.0) as bar,
+    ):
+        evaluator = Evaluator(calibration, store, pool, bar)
+        x0 = evaluator.unit(calibration.start_values)
+        start = evaluator.at([x0])[0]
+        try:
+            solution = least_squares(
+                lambda x: evaluator.at([x])[0].residuals,
+                x0,
+                jac=lambda x: jacobian(evaluator, x, optimiser.step),
+                bounds=(0.0, 1.0),
+                method="trf",
+                x_scale=1.0,
+                xtol=optimiser.tolerance,
+                ftol=optimiser.tolerance,
+                gtol=optimiser.tolerance,
+            )
+            stopped_because = f"converged ({solution.message})"
+        except BudgetSpent:
+            stopped_because = f"budget of {optimiser.max_evaluations} evaluations spent"
+        best = evaluator.best
+        evaluator.closed = False
+        evaluator.budget = math.inf  # the uncertainty estimate is worth its few extra points
+        bar.total = len(evaluator.evaluations) + len(calibration.parameters)
+        bar.refresh()
+        final = jacobian(evaluator, evaluator.unit(best.values), optimiser.step)
+    return CalibrationResult(
+        start, best, sorted(evaluator.evaluations.values(), key=lambda e: e.number), final,
+        parameter_sd(calibration, final), stopped_because,
+    )
+
+
+def jacobian(evaluator: Evaluator, x: np.ndarray, step: float) -> np.ndarray:
+    """Forward differences of the residuals, one step (a share of the range) per parameter; backwards at the upper bound."""
+    x = np.clip(x, 0.0, 1.0)
+    steps = np.where(x + step <= 1.0, step, -step)
+    moved = [x + steps[j] * np.eye(len(x))[j] for j in range(len(x))]
+    here, *around = evaluator.at([x, *moved])
+    columns = []
+    for j, evaluation in enumerate(around):
+        taken = evaluator.unit(evaluation.values)[j] - evaluator.unit(here.values)[j]  # whole numbers may round the step
+        columns.append((evaluation.residuals - here.residuals) / taken if taken != 0 else np.zeros_like(here.residuals))
+    return np.column_stack(columns)
+
+
+def parameter_sd(calibration: Calibration, jac: np.ndarray) -> dict[str, float]:
+    """Approximate standard errors of the fitted values: sqrt(diag((J'J)^-1)), in natural units."""
+    information = jac.T @ jac
+    names = [p.name for p in calibration.parameters]
+    if np.linalg.cond(information) > 1e10:
+        return dict.fromkeys(names, math.nan)
+    covariance = np.linalg.inv(information)
+    return {
+        p.name: math.sqrt(covariance[j, j]) * (p.high - p.low) if covariance[j, j] > 0 else math.nan
+        for j, p in enumerate(calibration.parameters)
+    }
+
+
+def unmatched_reasons(calibration: Calibration, result: CalibrationResult) -> dict[str, str]:
+    """Why each target outside its 95 % interval is there: nothing moves it, a bound blocks it, or other targets pull."""
+    reasons = {}
+    where = unit_point(calibration, result.best.values)
+    fit = result.best.fit
+    names = [p.name for p in calibration.parameters]
+    for i, row in fit.reset_index(drop=True).iterrows():
+        if row.within_95:
+            continue
+        weight = calibration.weights[i]
+        effect = result.jacobian[i] / math.sqrt(weight) if result.jacobian is not None and weight > 0 else np.zeros(len(names))
+        movers = [j for j in range(len(names)) if abs(effect[j]) >= 0.5]  # half a z over the whole range
+        if not movers:
+            reasons[row.target] = "no free parameter moves it (add one that does, or check the target)"
+            continue
+        blocked = [
+            names[j] for j in movers
+            if (-np.sign(row.z * effect[j]) > 0 and where[j] >= 1.0 - 1e-9)
+            or (-np.sign(row.z * effect[j]) < 0 and where[j] <= 1e-9)
+        ]
+        if blocked:
+            reasons[row.target] = f"the parameters that would move it are at a bound: {', '.join(blocked)}"
+        else:
+            reasons[row.target] = (
+                f"held back by other targets through {', '.join(names[j] for j in movers)} "
+                "(a trade-off: the weights decide)"
+            )
+    return reasons
+
