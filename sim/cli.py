@@ -105,6 +105,25 @@ def build_parser() -> ArgumentParser:
     calibrate.add_argument("--scheduler", metavar="ADDRESS", help="a dask.distributed scheduler, or 'local'")
     calibrate.add_argument("--quiet", action="store_true", help="no progress bar")
 
+    census = commands.add_parser("census", help="run one replication and write who is where on a day, as a census CSV")
+    census.add_argument("scenario", help="scenario YAML file")
+    census.add_argument("--out", type=Path, required=True, help="census CSV to write")
+    census.add_argument("--at", type=float, help="the day of the census (default: the end of the horizon)")
+    census.add_argument("--replication", type=non_negative_int, default=0, help="which replication (default 0)")
+    census.add_argument("--seed", type=non_negative_int, help="master seed (default: the scenario's run.seed)")
+    census.add_argument("--daily", type=Path, help="also write the daily counts from the census day on (an 'observed' series)")
+    census.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE")
+
+    backtest = commands.add_parser("backtest", help="simulate forward from a census and compare with an observed daily series")
+    backtest.add_argument("scenario", help="scenario YAML file")
+    backtest.add_argument("--observed", type=Path, required=True, help="CSV: day (0 = census day) and daily census measures")
+    backtest.add_argument("--census", help="census CSV to start from (default: the scenario's census); sets no warm-up")
+    backtest.add_argument("--replications", type=whole_number(2), help="replications (default: the scenario's)")
+    backtest.add_argument("--workers", type=positive_int, help="processes (default: one per CPU core)")
+    backtest.add_argument("--out", type=Path, help="results folder (default: results/<scenario name>-backtest/)")
+    backtest.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE")
+    backtest.add_argument("--quiet", action="store_true", help="no progress bar")
+
     report = commands.add_parser("report", help="write a self-contained report.html with figures from a results folder")
     report.add_argument("folder", type=Path, help="results folder of run, batch or sensitivity")
     report.add_argument("--out", type=Path, help="the HTML file (default: FOLDER/report.html); figure PNGs go beside it")
@@ -198,6 +217,61 @@ def command_calibrate(args: argparse.Namespace) -> None:
     )
 
 
+def command_census(args: argparse.Namespace) -> None:
+    from sim.model import CENSUS_COLUMNS, draw_arrivals, simulate
+    from sim.model.census_start import census_of
+    from sim.results import write_atomically
+    from sim.scenario import load_scenario
+    from sim.scenario.census import write_census
+    from sim.streams import Streams
+
+    overrides = list(args.overrides) + ([f"run.seed={args.seed}"] if args.seed is not None else [])
+    scenario = load_scenario(args.scenario, overrides)
+    at = scenario.run.horizon_days if args.at is None else args.at
+    if not -scenario.run.warmup_days <= at <= scenario.run.horizon_days:
+        raise InputError(f"--at {at:g}: outside the run; expected a day from {-scenario.run.warmup_days:g} to {scenario.run.horizon_days:g}")
+    streams = Streams(scenario.run.seed, args.replication)
+    records = simulate(scenario, draw_arrivals(scenario, streams), streams)
+    entries = census_of(records, scenario, at, seed=scenario.run.seed)
+    write_atomically(args.out, lambda tmp: write_census(tmp, entries))
+    if args.daily:
+        import pandas as pd
+
+        daily = pd.DataFrame(records.census, columns=list(CENSUS_COLUMNS))
+        daily = daily[daily.day >= at].assign(day=lambda d: d.day - at)
+        daily = daily[["day", "beds_occupied", "bed_queue", "delayed_patients"]].astype("int64")
+        write_atomically(args.daily, lambda tmp: daily.to_csv(tmp, index=False))
+    print(f"{scenario.name}: census of day {at:g}, replication {args.replication}: {len(entries)} people; {args.out}", file=sys.stderr)
+
+
+def command_backtest(args: argparse.Namespace) -> None:
+    from sim.backtest import read_observed, write_backtest
+    from sim.results import write_run
+    from sim.runner import run_replications
+    from sim.scenario import load_scenario
+
+    observed = read_observed(args.observed)
+    overrides = list(args.overrides)
+    if args.census:
+        overrides += [f"census={Path(args.census).resolve()}", "run.warmup_days=0"]
+    if args.replications is not None:
+        overrides.append(f"run.replications={args.replications}")
+    overrides.append(f"run.horizon_days={float(observed.day.max()) + 1}")
+    scenario = load_scenario(args.scenario, overrides)
+    if scenario.census is None:
+        raise InputError(f"{args.scenario}: census: none given; expected a census to start from (census: FILE, or --census)")
+    out_dir = args.out or Path("results") / f"{scenario.name}-backtest"
+    workers = args.workers or min(os.cpu_count() or 1, scenario.run.replications)
+    started = time.perf_counter()
+    results = run_replications(scenario, workers=workers, progress=not args.quiet)
+    write_run(out_dir, scenario, args.scenario, results, time.perf_counter() - started, workers, overrides)
+    coverage = write_backtest(out_dir, observed, results)
+    for row in coverage.itertuples():
+        print(f"{row.measure:18s} {row.inside_share:6.1%} of {row.days} observed days inside the simulated 90 % band; "
+              f"median off by {row.mean_error:+.1f} on average")
+    print(f"{scenario.name}: back-test in {time.perf_counter() - started:.1f} s; results in {out_dir}/", file=sys.stderr)
+
+
 def command_report(args: argparse.Namespace) -> None:
     from sim.report import write_report
 
@@ -232,6 +306,8 @@ COMMANDS = {
     "batch": command_batch,
     "sensitivity": command_sensitivity,
     "calibrate": command_calibrate,
+    "census": command_census,
+    "backtest": command_backtest,
     "report": command_report,
     "bench": command_bench,
 }

@@ -93,3 +93,16 @@ def competing_risks(rates: list[float], u_time: np.ndarray, u_which: np.ndarray)
     cumulative = np.cumsum(rates) / total
     which = np.minimum(np.searchsorted(cumulative, u_which, side="right"), len(rates) - 1)
     return days, which
+
+
+def residual_from_uniform(dist: Distribution, u: np.ndarray, elapsed: float) -> np.ndarray:
+    """Time still to go, at quantiles `u`, of durations from `dist` that have already lasted `elapsed` days.
+
+    Inverse transform of the distribution conditional on exceeding `elapsed`:
+    a census patient 10 days into a stay is drawn from the stays longer than 10.
+    """
+    done = cdf_of(dist, elapsed)
+    u = np.asarray(u, dtype=float)
+    if done >= 1.0:
+        return np.zeros_like(u)
+    return np.maximum(from_uniform(dist, done + u * (1.0 - done)) - elapsed, 0.0)

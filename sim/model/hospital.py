@@ -16,6 +16,7 @@ import simpy
 from sim.calendar import DischargeWindow, beds_at, month_boundaries
 from sim.errors import ConservationError
 from sim.model.arrivals import Arrivals, Draws, ReadmissionDraws
+from sim.model.census_start import start_from_census
 from sim.model.person import Person
 from sim.model.pool import Pool
 from sim.model.records import (
@@ -63,17 +64,24 @@ class Hospital:
                 yield env.timeout(when - env.now)
             env.process(self.journey(Person(person_id, draws)))
 
-    def journey(self, person: Person) -> Generator[simpy.Event, None, None]:
-        """Spells in hospital and what follows them, until the person leaves the model."""
+    def journey(
+        self, person: Person, spell: SpellRecord | None = None, service: Service | None = None, readmission: bool = False
+    ) -> Generator[simpy.Event, None, None]:
+        """Spells in hospital and what follows them, until the person leaves the model.
+
+        A census warm start (sim.model.census_start) begins some journeys part
+        way: with a spell already under way, or in a community service.
+        """
         env = self.env
-        readmission = False
         while True:
-            spell = SpellRecord(person.id, person.band, person.draws.pathway, readmission, env.now)
-            self.records.spells.append(spell)
-            self.arrived += 1
-            service = yield from self.hospital_stay(person, spell)
-            if spell.diverted or spell.died:
-                return
+            if service is None:
+                if spell is None:
+                    spell = SpellRecord(person.id, person.band, person.draws.pathway, readmission, env.now)
+                    self.records.spells.append(spell)
+                self.arrived += 1
+                service = yield from self.hospital_stay(person, spell)
+                if spell.diverted or spell.died:
+                    return
             where = "home"
             while service is not None:  # through community services, one after another
                 where = yield from service.care(person)
@@ -90,33 +98,41 @@ class Hospital:
                 self.exited["died_after_discharge" if where == DIED else "home"] += 1  # home: no more events
                 return
             self.exited["readmitted"] += 1
-            spell.next_arrival = env.now
+            if spell is not None:  # None: in a service when the census was taken
+                spell.next_arrival = env.now
+            spell = None
             person.draws = self.readmission_draws.next(person.band)
             person.readmit_at = math.inf
             readmission = True
 
     def hospital_stay(self, person: Person, spell: SpellRecord) -> Generator[simpy.Event, None, Service | None]:
-        """Front door to discharge (or death). Returns the service the person is discharged into."""
+        """Front door to discharge (or death). Returns the service the person is discharged into.
+
+        A census patient already in a bed (spell.admitted set) skips the front
+        door; one already medically optimised (spell.optimised set) skips the
+        clinical stay too.
+        """
         env, draws = self.env, person.draws
         person.move(env.now, HOSPITAL)
-        if self.divert_when_full and not self.beds.is_free():
-            spell.diverted = True  # a loss system: no bed, sent elsewhere
-            self.exited["diverted"] += 1
-            person.move(env.now, ELSEWHERE)
-            return None
-        bed = self.beds.request()
-        if bed is not None:
-            yield bed  # boarding: waiting for a bed
-        spell.admitted = env.now
+        if math.isnan(spell.admitted):
+            if self.divert_when_full and not self.beds.is_free():
+                spell.diverted = True  # a loss system: no bed, sent elsewhere
+                self.exited["diverted"] += 1
+                person.move(env.now, ELSEWHERE)
+                return None
+            bed = self.beds.request()
+            if bed is not None:
+                yield bed  # boarding: waiting for a bed
+            spell.admitted = env.now
 
-        yield env.timeout(draws.stay)
-        if draws.dies:
-            self.leave_bed(spell, died=True)
-            person.move(env.now, DIED)
-            self.exited["died_in_hospital"] += 1
-            return None
-
-        spell.optimised = env.now
+        if math.isnan(spell.optimised):
+            yield env.timeout(draws.stay)
+            if draws.dies:
+                self.leave_bed(spell, died=True)
+                person.move(env.now, DIED)
+                self.exited["died_in_hospital"] += 1
+                return None
+            spell.optimised = env.now
         self.delayed_in_bed += 1
         if draws.assessment > 0:
             yield env.timeout(draws.assessment)
@@ -264,17 +280,22 @@ def simulate(scenario: Scenario, arrivals: Arrivals, streams: Streams) -> Record
     records = Records(horizon_days=scenario.run.horizon_days, warmup_days=scenario.run.warmup_days)
     env = simpy.Environment(initial_time=-scenario.run.warmup_days)
     hospital = Hospital(env, scenario, records, streams)
-    home_care, care_home = scenario.services.home_care, scenario.services.care_home
-    env.process(
-        hospital.clients_at_start(
-            hospital.services["home_care"], home_care.clients_at_start, sum(home_care.end_rates_per_year.model_dump().values())
+    if scenario.census is not None:
+        start_from_census(hospital, scenario.census, first_person_id=len(arrivals))
+    else:
+        home_care, care_home = scenario.services.home_care, scenario.services.care_home
+        env.process(
+            hospital.clients_at_start(
+                hospital.services["home_care"], home_care.clients_at_start,
+                sum(home_care.end_rates_per_year.model_dump().values()),
+            )
         )
-    )
-    env.process(
-        hospital.clients_at_start(
-            hospital.services["care_home"], care_home.residents_at_start, sum(care_home.end_rates_per_year.model_dump().values())
+        env.process(
+            hospital.clients_at_start(
+                hospital.services["care_home"], care_home.residents_at_start,
+                sum(care_home.end_rates_per_year.model_dump().values()),
+            )
         )
-    )
     env.process(hospital.admissions(arrivals))
     env.process(hospital.bed_schedule())
     env.process(hospital.midnight_census())

@@ -17,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from sim.errors import InputError
+from sim.scenario.census import read_census
 from sim.scenario.schema import DISTRIBUTION_KINDS, Scenario
 
 SET_SOURCE = "--set"
@@ -27,6 +28,10 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scena
     data, provenance = read_merged(Path(path))
     for assignment in overrides or []:
         apply_override(data, provenance, assignment)
+    if isinstance(data.get("census"), str):  # a file name: read it, relative to the file that named it
+        source = provenance.get(("census",), str(path))
+        folder = Path.cwd() if source == SET_SOURCE else Path(source).parent
+        data["census"] = read_census(folder / data["census"])
     return validate_scenario(data, provenance, str(path))
 
 

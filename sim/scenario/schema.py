@@ -490,6 +490,42 @@ class Costs(Section):
     care_home_week: float = param("GBP/week", "One care home place for a week", ge=0, default=0.0)
 
 
+CENSUS_PLACES = ("waiting_for_bed", "acute_bed", *SERVICES, "home")
+
+
+class CensusEntry(Section):
+    """One person where a census found them when the run starts (day 0)."""
+
+    place: Literal["waiting_for_bed", "acute_bed", "reablement", "home_care", "intermediate_care", "care_home", "home"] = Field(
+        description=(
+            "Where the person is: waiting for a bed, in an acute bed, in a community service, or home (discharged "
+            "alive in the last 30 days without a service and not readmitted yet: their readmission risk goes on)"
+        )
+    )
+    age_band: str = Field(description="One of the scenario's age bands")
+    pathway: Literal["p0", "p1", "p2", "p3", ""] = Field(
+        default="", description="acute_bed: the discharge pathway if known (empty: drawn from the split)"
+    )
+    days: float = param(
+        "days",
+        "Time in the place so far: waiting, since admission (acute_bed), since the service began, or since discharge (home)",
+        ge=0,
+    )
+    delayed_days: float = param(
+        "days", "acute_bed: time since medically optimised (0: still in treatment); at most `days`", ge=0, default=0.0
+    )
+
+    @model_validator(mode="after")
+    def _delay_within_stay(self) -> CensusEntry:
+        if self.delayed_days > self.days:
+            raise ValueError(f"delayed_days {self.delayed_days:g} is more than days {self.days:g}; expected at most days")
+        if self.delayed_days > 0 and self.place != "acute_bed":
+            raise ValueError(f"delayed_days is for place acute_bed only; got place {self.place!r}")
+        if self.place == "home" and self.days > 30:
+            raise ValueError(f"days {self.days:g} at home: expected at most 30 (only a pending 30-day readmission matters)")
+        return self
+
+
 class Scenario(Section):
     """A whole scenario: everything one run needs, and nothing else."""
 
@@ -511,6 +547,23 @@ class Scenario(Section):
     readmission: Readmission = Field(default=Readmission())
     after_discharge: AfterDischarge = Field(default=AfterDischarge())
     costs: Costs = Field(default=Costs())
+    census: list[CensusEntry] | None = Field(
+        default=None,
+        description=(
+            "Start from a census instead of an empty system: in YAML, the file name of a census CSV (relative to "
+            "the scenario file; columns place, age_band, pathway, days, delayed_days), read when the scenario "
+            "loads. The census replaces clients_at_start and residents_at_start; a warm-up is then usually 0."
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _census_bands(self) -> Scenario:
+        for index, entry in enumerate(self.census or []):
+            if entry.age_band not in self.age_bands:
+                raise ValueError(
+                    f"census row {index + 2}: age band {entry.age_band!r} is not in age_bands; expected one of {self.age_bands}"
+                )
+        return self
 
     @model_validator(mode="after")
     def _age_bands_match(self) -> Scenario:
