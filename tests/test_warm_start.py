@@ -1,0 +1,149 @@
+"""Warm start from a census: people put in place, the rest of their journeys, no warm-up needed; census files."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy import integrate, stats
+
+from sim.cli import main
+from sim.distributions import from_uniform, residual_from_uniform
+from sim.model import CENSUS_COLUMNS, draw_arrivals, simulate
+from sim.model.census_start import census_of
+from sim.runner import run_replication
+from sim.scenario import load_scenario
+from sim.scenario.census import read_census, write_census
+from sim.scenario.schema import CensusEntry, Exponential, Lognormal, Scenario
+from sim.streams import Streams
+from tests.model_helpers import BASELINE
+
+HISTORY = Path(__file__).resolve().parents[1] / "calibration" / "history"
+
+
+def steady_state_census(replication: int, seed_offset: int = 1) -> list[CensusEntry]:
+    """Who is where at day 0 of the baseline after its two-year warm-up (another seed than the runs compared)."""
+    source = load_scenario(BASELINE, ["run.horizon_days=0.001"])
+    streams = Streams(source.run.seed + seed_offset, replication)
+    records = simulate(source, draw_arrivals(source, streams), streams)
+    return census_of(records, source, at=0.0)
+
+
+def with_census(scenario: Scenario, census: list[CensusEntry] | None) -> Scenario:
+    data = scenario.model_dump()
+    data["census"] = None if census is None else [e.model_dump() for e in census]
+    data["run"]["warmup_days"] = 0.0
+    return Scenario.model_validate(data)
+
+
+# --- the rest of a duration already under way -------------------------------------
+
+
+def test_an_exponential_duration_forgets_how_long_it_has_lasted():
+    u = np.linspace(0.01, 0.99, 50)
+    dist = Exponential(distribution="exponential", mean=12.0)
+    assert residual_from_uniform(dist, u, 30.0) == pytest.approx(from_uniform(dist, u))
+
+
+def test_the_rest_of_a_lognormal_stay_has_the_conditional_mean():
+    """E[X - a | X > a] by numerical integration, against the mean of the inverse-transform draws."""
+    dist = Lognormal(distribution="lognormal", mean=8.0, sd=10.0)
+    elapsed = 12.0
+    sigma2 = math.log1p((dist.sd / dist.mean) ** 2)
+    law = stats.lognorm(s=math.sqrt(sigma2), scale=math.exp(math.log(dist.mean) - sigma2 / 2))
+    expected = integrate.quad(law.sf, elapsed, np.inf)[0] / law.sf(elapsed)
+    draws = residual_from_uniform(dist, (np.arange(200_000) + 0.5) / 200_000, elapsed)
+    assert draws.min() >= 0
+    assert draws.mean() == pytest.approx(expected, rel=2e-3)
+
+
+# --- people in place on day 0 --------------------------------------------------------
+
+
+def test_the_census_people_are_where_the_census_says_on_day_0():
+    census = steady_state_census(0)
+    scenario = with_census(load_scenario(BASELINE, ["run.horizon_days=3"]), census)
+    streams = Streams(scenario.run.seed, 0)
+    records = simulate(scenario, draw_arrivals(scenario, streams), streams)  # checks conservation every midnight
+    day0 = dict(zip(CENSUS_COLUMNS, records.census[0], strict=True))
+    count = {place: sum(e.place == place for e in census) for place in ("acute_bed", "waiting_for_bed")}
+    assert day0["beds_occupied"] == count["acute_bed"]
+    assert day0["bed_queue"] == count["waiting_for_bed"]
+    assert day0["delayed_patients"] == sum(e.place == "acute_bed" and e.delayed_days > 0 for e in census)
+    for service in ("reablement", "home_care", "intermediate_care", "care_home"):
+        assert day0[f"{service}_in_service"] == sum(e.place == service for e in census)
+
+
+def test_more_people_in_beds_than_beds_is_refused(tmp_path, capsys):
+    rows = "place,age_band,pathway,days,delayed_days\n" + "acute_bed,85+,p0,1.0,0\n" * 3
+    (tmp_path / "census.csv").write_text(rows)
+    code = main(["run", str(BASELINE), "--set", f"census={tmp_path / 'census.csv'}", "--set", "acute.beds=2",
+                 "--set", "acute.escalation=[]", "--set", "run.warmup_days=0", "--set", "run.horizon_days=5",
+                 "--replications", "1", "--out", str(tmp_path / "out"), "--quiet"])
+    assert code == 2
+    assert "more people in acute beds than the 2 beds" in capsys.readouterr().err
+
+
+def test_a_warm_start_from_the_steady_state_needs_no_warm_up():
+    """Each replication starts from its own steady-state census (taken after two years, on other random
+    numbers) with no warm-up, and runs 6 weeks; the same 6 weeks after the baseline's two-year warm-up are
+    the long-run reference. Welch t-tests on 6 indicators at a family-wise 5 % (Bonferroni). The
+    negative control, an empty start with no warm-up, must fail the same test.
+    """
+    replications = 16
+    long_run = load_scenario(BASELINE, ["run.horizon_days=42"])
+    indicators = ["mean_occupancy_pct", "delayed_patients_mean", "reablement_utilisation_pct",
+                  "home_care_utilisation_pct", "admissions_per_year", "readmission_30d_rate"]
+    warm, cold, reference = [], [], []
+    for r in range(replications):
+        warm.append(run_replication(with_census(long_run, steady_state_census(r)), r).indicators)
+        cold.append(run_replication(with_census(long_run, None), r).indicators)
+        reference.append(run_replication(long_run, r).indicators)
+    level = 0.05 / len(indicators)
+    for name in indicators:
+        a, b = [x[name] for x in warm], [x[name] for x in reference]
+        assert stats.ttest_ind(a, b, equal_var=False).pvalue > level, (name, np.mean(a), np.mean(b))
+    empty = [x["mean_occupancy_pct"] for x in cold]
+    assert stats.ttest_ind(empty, [x["mean_occupancy_pct"] for x in reference], equal_var=False).pvalue < level
+
+
+# --- census files ------------------------------------------------------------------------
+
+
+def test_a_census_file_round_trips(tmp_path):
+    census = steady_state_census(1)
+    write_census(tmp_path / "census.csv", census)
+    rows = read_census(tmp_path / "census.csv")
+    assert len(rows) == len(census)
+    assert [r["place"] for r in rows] == [e.place for e in census]
+    assert [r["days"] for r in rows] == pytest.approx([e.days for e in census], abs=1e-4)
+
+
+def test_the_shipped_census_loads_with_the_baseline():
+    scenario = load_scenario(BASELINE, [f"census={HISTORY / 'census_day0.csv'}"])
+    places = {e.place for e in scenario.census}
+    assert {"acute_bed", "reablement", "home_care", "intermediate_care", "care_home", "home"} <= places
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("place,age_band,days\nward,85+,1\n", "row 2, column place: value 'ward'"),
+        ("place,age_band,days\nacute_bed,85+,soon\n", "row 2, column days: value 'soon': expected a number"),
+        ("place,age_band,days,delayed_days\nacute_bed,85+,1,2\n", "delayed_days 2 is more than days 1"),
+        ("place,age_band,days\nacute_bed,90+,1\n", "age band '90+' is not in age_bands"),
+        ("place,age_band\nacute_bed,85+\n", "missing ['days']"),
+        ("place,age_band,days,ward\nacute_bed,85+,1,A\n", "unknown columns ['ward']"),
+        ("place,age_band,days\nhome,85+,45\n", "expected at most 30"),
+    ],
+)
+def test_a_bad_census_exits_2_naming_the_file_and_row(tmp_path, capsys, content, expected):
+    path = tmp_path / "census.csv"
+    path.write_text(content)
+    code = main(["check", str(BASELINE), "--set", f"census={path}"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert expected in err
+    assert "census" in err
