@@ -125,7 +125,7 @@ def build_parser() -> ArgumentParser:
     backtest.add_argument("--quiet", action="store_true", help="no progress bar")
 
     report = commands.add_parser("report", help="write a self-contained report.html with figures from a results folder")
-    report.add_argument("folder", type=Path, help="results folder of run, batch or sensitivity")
+    report.add_argument("folder", type=Path, help="results folder of run, batch, sensitivity, calibrate or backtest")
     report.add_argument("--out", type=Path, help="the HTML file (default: FOLDER/report.html); figure PNGs go beside it")
 
     bench = commands.add_parser("bench", help="measure simulation speed against a plain SimPy reference ward")

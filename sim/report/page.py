@@ -1,4 +1,4 @@
-"""Build the report page from the files of a `run`, `batch` or `sensitivity` results folder."""
+"""Build the report page from the files of a `run`, `batch`, `sensitivity`, `calibrate` or `backtest` results folder."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ def write_report(folder: str | Path, out: str | Path | None = None) -> Path:
     """Write report.html (and figure PNGs beside it) for a results folder; return the page's path."""
     folder = Path(folder)
     if not (folder / "run.json").is_file() and not (folder / "sensitivity.csv").is_file():
-        raise InputError(f"{folder}: not a results folder (no run.json or sensitivity.csv); expected the --out of run, batch or sensitivity")
+        raise InputError(f"{folder}: not a results folder (no run.json or sensitivity.csv); expected the --out of run, batch, sensitivity, calibrate or backtest")
     page = Path(out) if out else folder / "report.html"
     sections: list[str] = []
     pictures: list[tuple[str, Figure, str, str]] = []  # file name, figure, title, alt text
@@ -79,6 +79,17 @@ def write_report(folder: str | Path, out: str | Path | None = None) -> Path:
                              "replications, beds available dashed and 92 % of beds dotted."))
             pictures.append(("services.png", figures.service_use(daily), "Community services",
                              "Lines of places in use and people waiting for each community service over the horizon."))
+    if (folder / "fit.csv").is_file():  # a calibration
+        sections.append(_fit_tables(pd.read_csv(folder / "fit.csv"), pd.read_csv(folder / "parameters.csv")))
+        sections.append(_image((folder / "fit.png").read_bytes(), "Targets against the simulation",
+                               "Each target as a percentage difference from its observed value: grey band the observed "
+                               "95 % interval, open circle the start scenario, filled circle the calibrated one with its "
+                               "95 % interval."))
+    if (folder / "coverage.csv").is_file():  # a back-test
+        sections.append(_coverage_table(pd.read_csv(folder / "coverage.csv")))
+        sections.append(_image((folder / "backtest.png").read_bytes(), "Forecast from the census against what happened",
+                               "For each daily measure: the simulated 90 % band and median from the census day on, and "
+                               "the observed line."))
     for chart in sorted(folder.glob("sensitivity_*.png")):
         indicator = chart.stem.removeprefix("sensitivity_")
         sections.append(_image(chart.read_bytes(), f"What drives {indicator.replace('_', ' ')}",
@@ -91,7 +102,7 @@ def write_report(folder: str | Path, out: str | Path | None = None) -> Path:
         png = buffer.getvalue()
         write_atomically(page.parent / name, lambda tmp, png=png: tmp.write_bytes(png))
         sections.append(_image(png, title, alt))
-    title = f"Simulation report: {meta.get('scenario') or meta.get('batch') or folder.name}"
+    title = f"Simulation report: {meta.get('scenario') or meta.get('batch') or meta.get('calibration') or folder.name}"
     text = (
         f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{html.escape(title)}</title>"
         f"<style>{STYLE}</style></head><body><h1>{html.escape(title)}</h1>\n" + "\n".join(sections) + "\n</body></html>\n"
@@ -101,7 +112,9 @@ def write_report(folder: str | Path, out: str | Path | None = None) -> Path:
 
 
 def _what_was_run(meta: dict) -> str:
-    keys = [("scenario", "Scenario"), ("batch", "Batch"), ("scenario_file", "File"), ("batch_file", "File"),
+    keys = [("scenario", "Scenario"), ("batch", "Batch"), ("calibration", "Calibration"), ("config_file", "Fit settings"),
+            ("scenario_file", "File"), ("batch_file", "File"), ("evaluations", "Evaluations"),
+            ("stopped_because", "Search stopped"),
             ("replications", "Replications"), ("seed", "Seed"), ("package_version", "Model version"),
             ("created", "Run on"), ("scenario_hash", "Scenario hash")]
     rows = "".join(f"<tr><td>{label}</td><td>{html.escape(str(meta[k]))}</td></tr>" for k, label in keys if k in meta)
@@ -140,6 +153,36 @@ def _comparison_table(comparison: pd.DataFrame) -> str:
         body += f"<tr><td>{html.escape(scenario)}</td>{cells}</tr>"
     return ("<h2>Options against the baseline</h2><p>Paired difference from the baseline (95 % interval).</p>"
             f"<table><tr><th>option</th>{header}</tr>{body}</table>")
+
+
+def _fit_tables(fit: pd.DataFrame, parameters: pd.DataFrame) -> str:
+    matched = int(fit.within_95.sum())
+    body = "".join(
+        f"<tr><td>{html.escape(figures.plain(r.target))}</td><td>{_number(r.observed)} ({_number(r.observed_low)} to "
+        f"{_number(r.observed_high)})</td><td>{_number(r.simulated)} ({_number(r.simulated_low)} to "
+        f"{_number(r.simulated_high)})</td><td>{r.z:+.2f}</td><td>{html.escape(r.status)}</td></tr>"
+        for r in fit.itertuples()
+    )
+    fitted = "".join(
+        f"<tr><td>{html.escape(r.parameter)}</td><td>{_number(r.start)}</td><td>{_number(r.fitted)}</td>"
+        f"<td>{_number(r.sd)}</td><td>{_number(r.low)} to {_number(r.high)}</td></tr>"
+        for r in parameters.itertuples()
+    )
+    return (f"<h2>Calibration fit</h2><p>{matched} of {len(fit)} targets within their 95 % interval.</p>"
+            "<table><tr><th>target</th><th>observed (95 % interval)</th><th>simulated (95 % interval)</th><th>z</th>"
+            f"<th>status</th></tr>{body}</table><h2>Fitted parameters</h2><table><tr><th>parameter</th><th>start</th>"
+            f"<th>fitted</th><th>sd</th><th>bounds</th></tr>{fitted}</table>")
+
+
+def _coverage_table(coverage: pd.DataFrame) -> str:
+    body = "".join(
+        f"<tr><td>{html.escape(r.measure.replace('_', ' '))}</td><td>{r.days}</td><td>{r.inside_share:.0%}</td>"
+        f"<td>{r.mean_error:+.1f}</td></tr>"
+        for r in coverage.itertuples()
+    )
+    return ("<h2>Back-test</h2><p>Share of observed days inside the simulated 90 % band (about 90 % expected "
+            "of a good forecast), and the mean error of the simulated median.</p><table><tr><th>measure</th>"
+            f"<th>days</th><th>inside the band</th><th>median minus observed</th></tr>{body}</table>")
 
 
 def _image(png: bytes, title: str, alt: str) -> str:
