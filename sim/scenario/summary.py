@@ -23,4 +23,5 @@ def describe(scenario: Scenario) -> str:
         f"{scenario.acute.beds} acute beds ({scenario.acute.when_full} when full), "
         f"horizon {run.horizon_days:g} days after {run.warmup_days:g} warm-up, "
         f"{run.replications} replications, seed {run.seed}"
+        + (f", starting from a census of {len(scenario.census):,} people" if scenario.census is not None else "")
     )
