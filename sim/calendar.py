@@ -43,10 +43,13 @@ def demand_multiplier(demand: Demand, t: np.ndarray, with_avoidance: bool = True
     return factor
 
 
-def max_demand_multiplier(demand: Demand, start: float, end: float) -> float:
-    """An upper bound of the multiplier (without avoidance) over [start, end), for thinning."""
-    growth = max((1 + demand.growth_per_year) ** (start / YEAR_DAYS), (1 + demand.growth_per_year) ** (end / YEAR_DAYS))
-    return max(demand.day_of_week_factors) * max(demand.month_factors) * growth
+def growth_integral(demand: Demand, t0: np.ndarray, t1: np.ndarray) -> np.ndarray:
+    """Integral of the growth factor (1 + g)^(t / 365) from t0 to t1 (days): the expected count of a unit rate."""
+    g = demand.growth_per_year
+    if g == 0:
+        return t1 - t0
+    scale = YEAR_DAYS / math.log1p(g)
+    return scale * ((1 + g) ** (t1 / YEAR_DAYS) - (1 + g) ** (t0 / YEAR_DAYS))
 
 
 def month_boundaries(start: float, end: float) -> list[float]:

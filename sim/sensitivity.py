@@ -29,7 +29,7 @@ from sim.errors import InputError
 from sim.indicators import INDICATORS
 from sim.results import write_atomically
 from sim.scenario import Scenario, load_scenario
-from sim.scenario.load import MISSING, describe_error, read_yaml_mapping, value_at
+from sim.scenario.load import MISSING, file_error, read_yaml_mapping, value_at
 
 SENSITIVITY_COLUMNS = ["parameter", "indicator", "method", "index", "value", "ci_low", "ci_high"]
 
@@ -87,7 +87,7 @@ def load_config(path: str | Path, method: str | None = None, samples: int | None
     try:
         return SensitivityConfig.model_validate(data), path
     except ValidationError as error:
-        raise InputError("\n".join(describe_error(e, {}, str(path)) for e in error.errors(include_url=False))) from None
+        raise file_error(error, path, SensitivityConfig) from None
 
 
 def problem_of(config: SensitivityConfig) -> dict:

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from sim.errors import InputError
 from sim.scenario import Scenario, load_scenario, scenario_hash
-from sim.scenario.load import MISSING, describe_error, read_yaml_mapping, value_at
+from sim.scenario.load import MISSING, file_error, read_yaml_mapping, value_at
 
 BASELINE = "baseline"
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.=+-]*$"
@@ -125,7 +125,7 @@ def load_batch(path: str | Path, replications: int | None = None) -> Plan:
     try:
         batch = BatchFile.model_validate(read_yaml_mapping(path))
     except ValidationError as error:
-        raise InputError("\n".join(describe_error(e, {}, str(path)) for e in error.errors(include_url=False))) from None
+        raise file_error(error, path, BatchFile) from None
     count = replications or batch.replications
     common = [f"run.replications={count}", f"run.seed={batch.seed}"]
     here = path.parent

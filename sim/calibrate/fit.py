@@ -33,6 +33,7 @@ from sim.batch.execute import executor, run_missing_tasks
 from sim.batch.store import TaskStore
 from sim.calibrate.settings import Calibration
 from sim.calibrate.targets import target_table
+from sim.errors import InputError
 from sim.results import replications_table, summary_table
 from sim.scenario import scenario_hash
 
@@ -49,6 +50,9 @@ class Evaluation:
     @property
     def objective(self) -> float:
         return float(np.sum(self.residuals**2))
+
+
+UNDEFINED_Z = 100.0  # a target that becomes undefined during the search counts as very far off
 
 
 class BudgetSpent(Exception):
@@ -73,7 +77,8 @@ class Evaluator:
         values = {}
         for parameter, u in zip(self.calibration.parameters, np.clip(x, 0.0, 1.0), strict=True):
             value = parameter.low + float(u) * (parameter.high - parameter.low)
-            values[parameter.name] = float(round(value)) if parameter.integer else value
+            # 12 significant digits: a point and its round trip through the unit cube are one cache entry
+            values[parameter.name] = float(round(value)) if parameter.integer else float(f"{value:.12g}")
         return values
 
     def unit(self, values: dict[str, float]) -> np.ndarray:
@@ -93,7 +98,14 @@ class Evaluator:
             scenario = scenarios[key]
             rows = ((scenario.name, r, self.store.load(scenario.name, r)) for r in range(scenario.run.replications))
             fit = target_table(self.calibration.targets, summary_table(replications_table(rows)))
-            residuals = np.sqrt(self.calibration.weights) * fit.z.to_numpy()
+            undefined = fit.target[~np.isfinite(fit.z)].tolist()
+            if undefined and not self.evaluations:  # at the start point: a target the scenario cannot produce
+                raise InputError(
+                    f"{self.calibration.path}: targets: {', '.join(undefined)} undefined in the start scenario "
+                    f"(e.g. the utilisation of a service without a place limit); expected targets the scenario produces"
+                )
+            z = np.where(np.isfinite(fit.z.to_numpy()), fit.z.to_numpy(), UNDEFINED_Z)
+            residuals = np.sqrt(self.calibration.weights) * z
             evaluation = Evaluation(len(self.evaluations), values, fit, residuals)
             self.evaluations[key] = evaluation
             if self.best is None or evaluation.objective < self.best.objective:
@@ -115,6 +127,14 @@ class Evaluator:
 def unit_point(calibration: Calibration, values: dict[str, float]) -> np.ndarray:
     """Parameter values as shares of their ranges."""
     return np.array([(values[p.name] - p.low) / (p.high - p.low) for p in calibration.parameters])
+
+
+def bound_side(calibration: Calibration, values: dict[str, float]) -> np.ndarray:
+    """-1 at the lower bound, +1 at the upper, 0 inside; "at" is within the optimiser's tolerance of the range
+    (the trust region method stays strictly inside, so it only ever comes close)."""
+    where = unit_point(calibration, values)
+    near = calibration.settings.optimiser.tolerance
+    return np.where(where <= near, -1, np.where(where >= 1 - near, 1, 0))
 
 
 @dataclass(frozen=True)
@@ -197,7 +217,7 @@ def parameter_sd(calibration: Calibration, jac: np.ndarray) -> dict[str, float]:
 def unmatched_reasons(calibration: Calibration, result: CalibrationResult) -> dict[str, str]:
     """Why each target outside its 95 % interval is there: nothing moves it, a bound blocks it, or other targets pull."""
     reasons = {}
-    where = unit_point(calibration, result.best.values)
+    side = bound_side(calibration, result.best.values)
     fit = result.best.fit
     names = [p.name for p in calibration.parameters]
     for i, row in fit.reset_index(drop=True).iterrows():
@@ -209,11 +229,7 @@ def unmatched_reasons(calibration: Calibration, result: CalibrationResult) -> di
         if not movers:
             reasons[row.target] = "no free parameter moves it (add one that does, or check the target)"
             continue
-        blocked = [
-            names[j] for j in movers
-            if (-np.sign(row.z * effect[j]) > 0 and where[j] >= 1.0 - 1e-9)
-            or (-np.sign(row.z * effect[j]) < 0 and where[j] <= 1e-9)
-        ]
+        blocked = [names[j] for j in movers if side[j] != 0 and side[j] == -np.sign(row.z * effect[j])]
         if blocked:
             reasons[row.target] = f"the parameters that would move it are at a bound: {', '.join(blocked)}"
         else:

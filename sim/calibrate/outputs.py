@@ -12,11 +12,11 @@ import pandas as pd
 import yaml
 
 from sim import __version__
-from sim.calibrate.fit import CalibrationResult, unit_point, unmatched_reasons
+from sim.calibrate.fit import CalibrationResult, bound_side, unmatched_reasons
 from sim.calibrate.settings import Calibration
 from sim.calibrate.targets import Z95
 from sim.results import write_atomically
-from sim.scenario import scenario_hash
+from sim.scenario import load_scenario, scenario_hash
 
 CALIBRATED_SCENARIO = "calibrated.yaml"
 
@@ -33,7 +33,7 @@ def fit_table(calibration: Calibration, result: CalibrationResult) -> pd.DataFra
 
 
 def parameters_table(calibration: Calibration, result: CalibrationResult) -> pd.DataFrame:
-    where = unit_point(calibration, result.best.values)
+    side = bound_side(calibration, result.best.values)
     rows = []
     for j, p in enumerate(calibration.parameters):
         fitted, sd = result.best.values[p.name], result.parameter_sd[p.name]
@@ -48,7 +48,7 @@ def parameters_table(calibration: Calibration, result: CalibrationResult) -> pd.
             "sd": sd,
             "ci_low": fitted - Z95 * sd,
             "ci_high": fitted + Z95 * sd,
-            "at_bound": bool(where[j] <= 1e-9 or where[j] >= 1 - 1e-9),
+            "at_bound": {-1: "low", 0: "no", 1: "high"}[int(side[j])],
         })
     return pd.DataFrame(rows)
 
@@ -117,8 +117,9 @@ def write_calibration(
         "calibration": calibration.settings.name,
         "config_file": config_file,
         "scenario_file": str(calibration.scenario_file),
-        "scenario_hash": scenario_hash(calibration.start),
-        "fitted_scenario_hash": scenario_hash(calibration.scenario_at(result.best.values)),
+        "scenario_hash": scenario_hash(load_scenario(calibration.scenario_file)),  # the start scenario as in its file
+        "evaluation_scenario_hash": scenario_hash(calibration.start),  # with the evaluations' run settings
+        "calibrated_scenario_hash": scenario_hash(load_scenario(out_dir / CALIBRATED_SCENARIO)),
         "seed": calibration.start.run.seed,
         "replications_per_evaluation": calibration.settings.replications,
         "evaluations": len(result.evaluations),

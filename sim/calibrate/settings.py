@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sim.calibrate.targets import Target, load_targets
 from sim.errors import InputError
 from sim.scenario import Scenario, load_scenario, scenario_hash
-from sim.scenario.load import describe_error, read_yaml_mapping, value_at
+from sim.scenario.load import MISSING, file_error, read_yaml_mapping, value_at
 
 
 class Strict(BaseModel):
@@ -155,7 +155,7 @@ def load_calibration(path: str | Path, max_evaluations: int | None = None) -> Ca
     try:
         settings = CalibrationSettings.model_validate(data)
     except ValidationError as error:
-        raise InputError("\n".join(describe_error(e, {}, str(path)) for e in error.errors(include_url=False))) from None
+        raise file_error(error, path, CalibrationSettings) from None
     for key, file in (("scenario", settings.scenario), ("targets", settings.targets)):
         if not (path.parent / file).is_file():
             raise InputError(f"{path}: {key}: file {file!r} not found (looked for {path.parent / file})")
@@ -172,6 +172,11 @@ def load_calibration(path: str | Path, max_evaluations: int | None = None) -> Ca
     for index, parameter in enumerate(settings.parameters):
         for key in parameter.keys:
             value = value_at(tree, key)
+            if value is MISSING:
+                raise InputError(
+                    f"{path}: parameters.{index}.keys: key path {key!r} is not in the scenario; "
+                    "expected a dotted key path such as acute.beds (see `python -m sim schema`)"
+                )
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise InputError(
                     f"{path}: parameters.{index}.keys: key path {key!r} holds {value!r} in {settings.scenario}; "

@@ -24,7 +24,7 @@ from scipy import stats
 
 from sim.errors import InputError
 from sim.indicators import INDICATORS
-from sim.scenario.load import describe_error, read_yaml_mapping
+from sim.scenario.load import file_error, read_yaml_mapping
 from sim.stats import CONFIDENCE
 
 Z95 = 1.959963984540054
@@ -76,7 +76,7 @@ def load_targets(path: str | Path) -> list[Target]:
     try:
         return TargetFile.model_validate(read_yaml_mapping(path)).targets
     except ValidationError as error:
-        raise InputError("\n".join(describe_error(e, {}, str(path)) for e in error.errors(include_url=False))) from None
+        raise file_error(error, path, TargetFile) from None
 
 
 def target_table(targets: list[Target], summary: pd.DataFrame) -> pd.DataFrame:

@@ -1,12 +1,13 @@
 """Who arrives when, and what will happen to them: drawn up front, per age band.
 
-Admission requests of each age band follow a non-homogeneous Poisson process,
-built by thinning: candidates arrive at the band's peak rate, and each is kept
-with probability rate(t) / peak. Every candidate gets its own uniform numbers
-for each purpose (pathway, death, durations, outcomes, readmission ...) from
-streams named for that purpose, whether it is kept or not. So a scenario that
-avoids some admissions keeps the rest of the patients, with the same stays, and
-one that changes capacity changes nothing here at all: common random numbers,
+Admission requests of each age band follow a non-homogeneous Poisson process
+(request_times: a time change of a unit-rate process), and admission avoidance
+then removes each request with the avoided share (thinning). Every request gets
+its own uniform numbers for each purpose (pathway, death, durations, outcomes,
+readmission ...) from streams named for that purpose, whether it is avoided or
+not. So a scenario that avoids some admissions keeps the rest of the patients,
+with the same stays; one with more demand moves them in time; and one that
+changes capacity changes nothing here at all: common random numbers,
 by construction.
 
 Readmissions are new spells whose draws come, in blocks, from streams of their
@@ -17,14 +18,15 @@ of readmission rather than by person.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
 
-from sim.calendar import demand_multiplier, max_demand_multiplier
+from sim.calendar import growth_integral, month, weekday
 from sim.distributions import competing_risks, from_uniform, truncated_from_uniform
-from sim.scenario.schema import PATHWAYS, Scenario
+from sim.scenario.schema import PATHWAYS, Demand, Scenario
 from sim.streams import Streams
 
 READMISSION_WINDOW_DAYS = 30.0
@@ -78,13 +80,9 @@ def draw_arrivals(scenario: Scenario, streams: Streams) -> Arrivals:
     times, columns = [], []
     for band_index, band in enumerate(scenario.age_bands):
         demand = scenario.demand
-        peak = demand.arrivals_per_day[band] * max_demand_multiplier(demand, start, end)
-        timing = streams(f"arrivals:{band}")
-        count = timing.poisson(peak * (end - start))
-        time = np.sort(timing.uniform(start, end, count))
-        keep_u = timing.uniform(size=count)
-        rate = demand.arrivals_per_day[band] * demand_multiplier(demand, time)
-        kept = keep_u * peak < rate if peak > 0 else np.zeros(count, dtype=bool)
+        time = request_times(streams(f"arrivals:{band}"), demand, demand.arrivals_per_day[band], start, end)
+        count = len(time)
+        kept = streams(f"arrivals_kept:{band}").uniform(size=count) >= demand.admission_avoidance_share
         drawn = draw_spells(scenario, streams, band_index, count, prefix="")
         times.append(time[kept])
         columns.append({name: values[kept] for name, values in drawn.items()})
@@ -92,6 +90,34 @@ def draw_arrivals(scenario: Scenario, streams: Streams) -> Arrivals:
     order = np.argsort(time, kind="stable")
     merged = {name: np.concatenate([c[name] for c in columns])[order] for name in Draws._fields}
     return Arrivals(time[order], to_draws(merged))
+
+
+def request_times(stream: np.random.Generator, demand: Demand, base_rate: float, start: float, end: float) -> np.ndarray:
+    """Admission request times on [start, end): a Poisson process whose rate follows the demand calendar.
+
+    Built by a time change: the events of a unit-rate process (cumulative
+    exponential gaps) are mapped through the inverse of the cumulative rate
+    L(t), the expected number of requests up to t. The k-th request is the
+    k-th gap of its stream whatever the rates, so more or less demand moves
+    each request smoothly in time and never hands one patient's draws to
+    another: common random numbers along demand, which calibration relies on.
+    L is exact at every midnight (day-of-week and month factors are constant
+    within a day, growth is integrated); within a day it is taken as linear.
+    """
+    edges = np.unique(np.clip(np.arange(math.floor(start), math.ceil(end) + 1, dtype=float), start, end))
+    if base_rate <= 0 or len(edges) < 2:
+        return np.empty(0)
+    day = np.floor(edges[:-1])
+    factor = np.asarray(demand.day_of_week_factors)[weekday(day)] * np.asarray(demand.month_factors)[month(day) - 1]
+    cumulative = np.concatenate([[0.0], np.cumsum(base_rate * factor * growth_integral(demand, edges[:-1], edges[1:]))])
+    units, total = [], 0.0
+    expected = cumulative[-1]
+    while total < expected:  # chunks continue one stream, so the events do not depend on the chunk sizes
+        chunk = stream.exponential(size=int(expected + 6 * math.sqrt(expected)) + 16)
+        units.append(chunk)
+        total += float(chunk.sum())
+    events = np.cumsum(np.concatenate(units)) if units else np.empty(0)
+    return np.interp(events[events < expected], cumulative, edges)
 
 
 def to_draws(columns: dict[str, np.ndarray]) -> list[Draws]:

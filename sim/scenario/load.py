@@ -162,7 +162,14 @@ def validate_scenario(data: dict, provenance: dict[tuple, str], file: str) -> Sc
         raise InputError("\n".join(lines)) from None
 
 
-def describe_error(error: dict, provenance: dict[tuple, str], default_file: str) -> str:
+def file_error(error: ValidationError, path: str | Path, model: type[BaseModel]) -> InputError:
+    """One line per problem in a settings file (batch, sensitivity, calibration, targets) validated as `model`."""
+    return InputError("\n".join(describe_error(e, {}, str(path), model) for e in error.errors(include_url=False)))
+
+
+def describe_error(
+    error: dict, provenance: dict[tuple, str], default_file: str, model: type[BaseModel] = Scenario
+) -> str:
     loc = tuple(part for part in error["loc"] if part not in DISTRIBUTION_KINDS)
     key_path = ".".join(str(part) for part in loc) or "(top level)"
     source = default_file
@@ -173,7 +180,7 @@ def describe_error(error: dict, provenance: dict[tuple, str], default_file: str)
     kind = error["type"]
     message = error["msg"].removeprefix("Value error, ")
     if kind == "extra_forbidden":
-        allowed = _keys_allowed_at(loc[:-1])
+        allowed = _keys_allowed_at(loc[:-1], model)
         expected = f"expected one of: {', '.join(allowed)}" if allowed else "see `python -m sim schema`"
         return f"{source}: {key_path}: unknown key; {expected}"
     if kind == "union_tag_not_found":
@@ -191,9 +198,9 @@ def describe_error(error: dict, provenance: dict[tuple, str], default_file: str)
     return f"{source}: {_expected(message)}"
 
 
-def _keys_allowed_at(loc: tuple) -> list[str]:
+def _keys_allowed_at(loc: tuple, root: type[BaseModel]) -> list[str]:
     """The keys a section accepts, found by walking the schema along `loc` (best effort)."""
-    model: Any = Scenario
+    model: Any = root
     parts = list(loc)
     while parts:
         if not (isinstance(model, type) and issubclass(model, BaseModel)):
