@@ -118,7 +118,8 @@ class Hospital:
         yield env.timeout(draws.stay)
         now = env.now
         if draws.dies:
-            self.leave_bed(spell, now, died=True)
+            spell.left_bed, spell.died = now, True
+            self.beds.release()
             person.move(now, DIED)
             self.exited["died_in_hospital"] += 1
             return None
@@ -148,7 +149,8 @@ class Hospital:
         if leave > now:
             yield env.timeout(leave - now)
             now = env.now
-        self.leave_bed(spell, now, died=False)
+        spell.left_bed = now  # discharged alive
+        self.beds.release()
         self.delayed_in_bed -= 1
         person.readmit_at = self.readmission_time(draws, now, delay=now - spell.optimised)
         return service
@@ -226,11 +228,6 @@ class Hospital:
         """When a 30-day emergency readmission will happen (inf: none); more delay, more risk."""
         probability = self.readmission_within_30[draws.pathway] * (1 + self.delay_effect * delay)
         return now + draws.readmit_days if draws.readmit_u < probability else math.inf
-
-    def leave_bed(self, spell: SpellRecord, now: float, died: bool) -> None:
-        spell.left_bed = now
-        spell.died = died
-        self.beds.release()
 
     def census_row(self) -> tuple:
         row: list[float] = [
