@@ -83,10 +83,10 @@ def compute_indicators(records: Records, scenario: Scenario) -> dict[str, float]
 
 
 def spell_table(records: Records) -> dict[str, np.ndarray]:
-    """The spell records as columns of numbers."""
+    """The spell records as columns of numbers (those the indicators and the spell listing use)."""
     spells, n = records.spells, len(records.spells)
     columns = {
-        **{f: float for f in ("arrival", "admitted", "optimised", "ready", "placed", "left_bed", "next_arrival")},
+        **{f: float for f in ("arrival", "admitted", "optimised", "left_bed", "next_arrival")},
         **{f: int for f in ("patient", "band", "pathway")},
         **{f: bool for f in ("died", "diverted", "readmission")},
     }

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import partial
 from typing import NamedTuple
 
 import numpy as np
@@ -122,7 +123,10 @@ def request_times(stream: np.random.Generator, demand: Demand, base_rate: float,
 
 def to_draws(columns: dict[str, np.ndarray]) -> list[Draws]:
     """Columns of arrays -> one Draws per spell (plain Python numbers, fast to read in the model)."""
-    return list(map(Draws._make, zip(*(columns[name].tolist() for name in Draws._fields), strict=True)))
+    # tuple.__new__ makes each Draws from its zipped row in C; Draws._make would
+    # add a Python call per spell (this runs for every spell drawn).
+    make = partial(tuple.__new__, Draws)
+    return list(map(make, zip(*(columns[name].tolist() for name in Draws._fields), strict=True)))
 
 
 def draw_spells(scenario: Scenario, streams: Streams, band_index: int, count: int, prefix: str) -> dict[str, np.ndarray]:

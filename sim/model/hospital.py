@@ -8,7 +8,6 @@ decides *when* things happen, given beds, places and discharge hours.
 from __future__ import annotations
 
 import math
-from collections import Counter
 from collections.abc import Generator
 
 import simpy
@@ -22,6 +21,7 @@ from sim.model.pool import Pool
 from sim.model.records import (
     DIED,
     ELSEWHERE,
+    EXITS,
     FOLLOWED_SERVICES,
     HOME,
     HOSPITAL,
@@ -52,7 +52,8 @@ class Hospital:
         self.arrived = 0  # spells, first and readmissions
         self.delayed_in_bed = 0  # medically optimised, still in an acute bed
         self.at_home = 0  # at home, waiting for a readmission that will come in this run
-        self.exited: Counter[str] = Counter()  # how spells ended, see records.EXITS
+        # how spells ended; a plain dict: `+=` on a Counter (a dict subclass) costs several times more
+        self.exited: dict[str, int] = dict.fromkeys(EXITS, 0)
 
     # --- processes ---------------------------------------------------------------
 
@@ -60,8 +61,9 @@ class Hospital:
         """First admission requests arrive at their drawn times; each starts a person's journey."""
         env = self.env
         for person_id, (when, draws) in enumerate(zip(arrivals.time.tolist(), arrivals.draws, strict=True)):
-            if when > env.now:
-                yield env.timeout(when - env.now)
+            now = env.now  # a property: read once
+            if when > now:
+                yield env.timeout(when - now)
             env.process(self.journey(Person(person_id, draws)))
 
     def journey(
@@ -112,31 +114,38 @@ class Hospital:
         door; one already medically optimised (spell.optimised set) skips the
         clinical stay too.
         """
+        # `env.now` is a property, a Python call each time: on this path, run for
+        # every spell, it is read once after each wait and kept in `now`.
         env, draws = self.env, person.draws
-        person.move(env.now, HOSPITAL)
+        now = env.now
+        person.move(now, HOSPITAL)
         if math.isnan(spell.admitted):
             if self.divert_when_full and not self.beds.is_free():
                 spell.diverted = True  # a loss system: no bed, sent elsewhere
                 self.exited["diverted"] += 1
-                person.move(env.now, ELSEWHERE)
+                person.move(now, ELSEWHERE)
                 return None
             bed = self.beds.request()
             if bed is not None:
                 yield bed  # boarding: waiting for a bed
-            spell.admitted = env.now
+                now = env.now
+            spell.admitted = now
 
         if math.isnan(spell.optimised):
             yield env.timeout(draws.stay)
+            now = env.now
             if draws.dies:
-                self.leave_bed(spell, died=True)
-                person.move(env.now, DIED)
+                spell.left_bed, spell.died = now, True
+                self.beds.release()
+                person.move(now, DIED)
                 self.exited["died_in_hospital"] += 1
                 return None
-            spell.optimised = env.now
+            spell.optimised = now
         self.delayed_in_bed += 1
         if draws.assessment > 0:
             yield env.timeout(draws.assessment)
-        spell.ready = env.now
+            now = env.now
+        spell.ready = now
 
         service = self.first_service(draws)
         if service is not None:  # still in the bed, until the service can take them
@@ -149,14 +158,17 @@ class Hospital:
             place = service.reserve(person)
             if place is not None:
                 yield place
-        spell.placed = env.now
+            now = env.now
+        spell.placed = now
 
-        leave = self.window.next_open(env.now)
-        if leave > env.now:
-            yield env.timeout(leave - env.now)
-        self.leave_bed(spell, died=False)
+        leave = self.window.next_open(now)
+        if leave > now:
+            yield env.timeout(leave - now)
+            now = env.now
+        spell.left_bed = now  # discharged alive
+        self.beds.release()
         self.delayed_in_bed -= 1
-        person.readmit_at = self.readmission_time(draws, delay=spell.left_bed - spell.optimised)
+        person.readmit_at = self.readmission_time(draws, now, delay=now - spell.optimised)
         return service
 
     def home(self, person: Person) -> str:
@@ -165,8 +177,9 @@ class Hospital:
         A death at home needs no event (it frees no place): it goes into the
         person's history (for the 91-day indicator), dated ahead.
         """
-        person.move(self.env.now, HOME)
-        death_at = self.env.now + person.draws.home_death_days
+        now = self.env.now
+        person.move(now, HOME)
+        death_at = now + person.draws.home_death_days
         if person.readmit_at < min(death_at, self.horizon):
             return "readmitted"
         if death_at < math.inf:
@@ -227,15 +240,10 @@ class Hospital:
         switch = settings.reablement.when_full == "home_care" and not reablement.places.is_free()
         return home_care if switch and home_care.places.is_free() else reablement
 
-    def readmission_time(self, draws: Draws, delay: float) -> float:
+    def readmission_time(self, draws: Draws, now: float, delay: float) -> float:
         """When a 30-day emergency readmission will happen (inf: none); more delay, more risk."""
         probability = self.readmission_within_30[draws.pathway] * (1 + self.delay_effect * delay)
-        return self.env.now + draws.readmit_days if draws.readmit_u < probability else math.inf
-
-    def leave_bed(self, spell: SpellRecord, died: bool) -> None:
-        spell.left_bed = self.env.now
-        spell.died = died
-        self.beds.release()
+        return now + draws.readmit_days if draws.readmit_u < probability else math.inf
 
     def census_row(self) -> tuple:
         row: list[float] = [

@@ -28,7 +28,7 @@ class Pool:
 
     def request(self) -> simpy.Event | None:
         """Take a place now (None) or join the queue (an event to wait for)."""
-        if self.is_free():
+        if self.in_use < self.capacity and not self.queue:  # is_free(), written out: called for every spell
             self.in_use += 1
             return None
         handover = self.env.event()
@@ -38,7 +38,8 @@ class Pool:
     def release(self) -> None:
         """Give a place back; the first in the queue gets it."""
         self.in_use -= 1
-        self._serve_queue()
+        if self.queue:  # usually empty: skip the call
+            self._serve_queue()
 
     def cancel(self, handover: simpy.Event) -> None:
         """Leave the queue (the person no longer needs the place); if it was just handed over, give it back."""

@@ -69,12 +69,13 @@ class Service:
     def reserve(self, person: Person) -> simpy.Event | None:
         """Ask for a place for the person: None if reserved now, else an event that fires when it is."""
         env = self.env
-        stay = StayRecord(self.name, person.id, env.now)
+        now = env.now  # a property: read once
+        stay = StayRecord(self.name, person.id, now)
         self.records.stays.append(stay)
         person.next_stay = stay
         handover = self.places.request()
         if handover is None:
-            stay.reserved = env.now
+            stay.reserved = now
         else:
             handover.callbacks.append(lambda _: setattr(stay, "reserved", env.now))
         return handover
@@ -103,17 +104,18 @@ class Service:
 
     def admit(self, person: Person) -> None:
         """The person arrives and takes the place reserved for them."""
+        now = self.env.now  # a property: read once
         person.stay, person.next_stay = person.next_stay, None
-        person.stay.started = self.env.now
+        person.stay.started = now
         self.in_service += 1
-        person.move(self.env.now, self.name)
+        person.move(now, self.name)
 
     def leave(self, person: Person, outcome: str) -> None:
         """The person goes; the place is free for the next in the queue."""
         stay = person.stay
-        stay.released = self.env.now
+        stay.released = now = self.env.now  # a property: read once
         if math.isnan(stay.care_end):
-            stay.care_end = self.env.now
+            stay.care_end = now
         stay.outcome = outcome
         self.in_service -= 1
         self.places.release()
@@ -123,11 +125,12 @@ class Service:
     def time_until(self, days: float, until: float) -> tuple[simpy.Event, bool]:
         """An event `days` from now, or at `until` (a readmission) if that comes first; and True if `days` ends first."""
         env = self.env
-        end = env.now + days
+        now = env.now  # a property: read once
+        end = now + days
         if min(end, until) == math.inf:
             return env.event(), True  # nothing will ever happen: wait past the horizon
         if until < end:
-            return env.timeout(until - env.now), False
+            return env.timeout(until - now), False
         return env.timeout(days), True
 
     def move_on(self, person: Person, to: str) -> Process:
