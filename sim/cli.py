@@ -129,8 +129,12 @@ def build_parser() -> ArgumentParser:
     report.add_argument("--out", type=Path, help="the HTML file (default: FOLDER/report.html); figure PNGs go beside it")
 
     bench = commands.add_parser("bench", help="measure simulation speed against a plain SimPy reference ward")
-    bench.add_argument("--years", type=float, default=5.0, help="simulated years of the bench ward (default 5)")
+    bench.add_argument("--years", type=float, help="simulated years of the bench ward (default 5; 0.5 with --instructions)")
     bench.add_argument("--repeats", type=positive_int, default=3, help="timed repeats of each, best kept (default 3)")
+    bench.add_argument(
+        "--instructions", action="store_true",
+        help="count instructions under valgrind instead of timing (repeatable; --years defaults to 0.5; takes minutes)",
+    )
     return parser
 
 
@@ -294,9 +298,18 @@ def command_schema(args: argparse.Namespace) -> None:
 
 
 def command_bench(args: argparse.Namespace) -> None:
+    if args.instructions:
+        from sim.bench.instructions import count_instructions
+
+        years = args.years or 0.5
+        counts = count_instructions(years)
+        print(f"bench ward, {years:g} simulated years, instructions with imports subtracted (callgrind)")
+        print(f"ours {counts['ours'] / 1e9:.4f} G, plain SimPy reference {counts['reference'] / 1e9:.4f} G")
+        print(f"instruction_ratio_vs_simpy_reference: {counts['ratio']:.3f}")
+        return
     from sim.bench import run_bench
 
-    run_bench(years=args.years, repeats=args.repeats)
+    run_bench(years=args.years or 5.0, repeats=args.repeats)
 
 
 COMMANDS = {

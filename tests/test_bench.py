@@ -55,3 +55,20 @@ def test_bench_scenario_is_the_reference_ward() -> None:
     for pathway in ("p0", "p1", "p2", "p3"):
         stay = scenario.clinical_stay.by_pathway.of(pathway)
         assert (stay.mean, stay.sd) == (reference.LOS_MEAN, reference.LOS_SD)
+
+
+def test_the_instruction_count_is_read_from_callgrind_s_summary_line() -> None:
+    from sim.bench.instructions import summary_instructions
+
+    output = "version: 1\ncreator: callgrind-3.19.0\nevents: Ir\nsummary: 626239123\ntotals: 626239123\n"
+    assert summary_instructions(output) == 626239123
+    with pytest.raises(ValueError):
+        summary_instructions("events: Ir\n")
+
+
+def test_instruction_counting_without_valgrind_exits_2(monkeypatch, capsys) -> None:
+    import shutil
+
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    assert main(["bench", "--instructions"]) == 2
+    assert "needs valgrind" in capsys.readouterr().err
