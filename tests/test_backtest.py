@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sim.backtest import backtest_table, coverage_table, read_observed
+from sim.backtest import backtest_table, read_observed
 from sim.cli import main
 from sim.model import CENSUS_COLUMNS, draw_arrivals, simulate
 from sim.model.census_start import census_of
@@ -62,7 +62,7 @@ def test_a_forecast_from_the_census_covers_the_model_s_own_future_as_often_as_it
     """
     expected = exchangeable_coverage(FORECASTS)
     same = [forecast_coverage(k, []) for k in range(TRUTHS)]
-    low, high = stats.t.interval(0.99, len(same) - 1, loc=np.mean(same), scale=stats.sem(same))
+    _, high = stats.t.interval(0.99, len(same) - 1, loc=np.mean(same), scale=stats.sem(same))
     assert high >= expected, (same, expected)
 
     busier = [forecast_coverage(k, ["demand.arrivals_per_day={'65-74': 6.9, '75-84': 8.6, '85+': 8.6}"]) for k in range(2)]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import itertools
 import json
 import math
 from pathlib import Path
@@ -180,7 +181,7 @@ def test_admissions_follow_an_arrival_scale_smoothly_under_common_random_numbers
         overrides = [f"demand.arrivals_per_day.{band}={scale * rate!r}" for band, rate in ARRIVAL_RATES.items()]
         scenario = load_scenario(short, [*overrides, "run.seed=202"])
         admissions.append(run_replication(scenario, 0).indicators["admissions_per_year"])
-    assert all(later >= earlier for earlier, later in zip(admissions, admissions[1:], strict=False)), admissions
+    assert all(later >= earlier for earlier, later in itertools.pairwise(admissions)), admissions
     for scale, value in zip(scales, admissions, strict=True):
         assert value / admissions[0] == pytest.approx(scale, abs=0.005), admissions
 
@@ -269,7 +270,7 @@ def test_the_calibrated_scenario_is_valid_and_holds_the_fitted_values(unmatched,
 
 
 def test_integer_parameters_are_evaluated_at_whole_numbers(unmatched):
-    folder, config, out, _, _ = unmatched
+    _, config, out, _, _ = unmatched
     evaluations = pd.read_csv(out / "evaluations.csv")
     assert len(evaluations) > UNMATCHED_BUDGET  # the budget, then the final Jacobian's few points
     assert (evaluations.beds == evaluations.beds.round()).all()

@@ -84,8 +84,8 @@ def calibrated_scenario_text(calibration: Calibration, result: CalibrationResult
         f"# Calibrated scenario, written by `python -m sim calibrate {config_file}` (sim {__version__})",
         f"# on {datetime.now(UTC).isoformat(timespec='seconds')}.",
         f"# Fitted to {len(calibration.targets)} targets in {calibration.settings.targets} with",
-        f"# scipy.optimize.least_squares over {len(result.evaluations)} evaluations of "
-        f"{calibration.settings.replications} replications (seed {calibration.start.run.seed}),",
+        (f"# scipy.optimize.least_squares over {len(result.evaluations)} evaluations of "
+         f"{calibration.settings.replications} replications (seed {calibration.start.run.seed}),"),
         f"# weighted sum of squared z: {result.start.objective:.3f} at the start, {result.best.objective:.3f} fitted;",
         f"# {result.stopped_because}. Target by target: fit.csv; values and their sd: parameters.csv.",
     ]

@@ -22,7 +22,6 @@ from pydantic import (
 )
 from scipy import stats
 
-from sim.errors import InputError
 from sim.indicators import INDICATORS
 from sim.scenario.load import file_error, read_yaml_mapping
 from sim.stats import CONFIDENCE
