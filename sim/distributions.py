@@ -39,10 +39,14 @@ def from_uniform(dist: Distribution, u: np.ndarray) -> np.ndarray:
     if isinstance(dist, Fixed):
         return np.full_like(u, dist.value)
     if isinstance(dist, Empirical):
-        cumulative = np.cumsum(dist.probabilities)
-        index = np.searchsorted(cumulative, u * cumulative[-1], side="right")
-        return np.asarray(dist.values)[np.minimum(index, len(dist.values) - 1)]
+        return np.asarray(dist.values)[categorical(dist.probabilities, u)]
     raise TypeError(f"unknown distribution {dist!r}")
+
+
+def categorical(probabilities: list[float], u: np.ndarray) -> np.ndarray:
+    """Index of the outcome at quantiles `u` of a discrete distribution (probabilities in order)."""
+    cumulative = np.cumsum(probabilities)
+    return np.minimum(np.searchsorted(cumulative, u * cumulative[-1], side="right"), len(probabilities) - 1)
 
 
 def mean_of(dist: Distribution) -> float:

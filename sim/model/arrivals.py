@@ -26,7 +26,7 @@ from typing import NamedTuple
 import numpy as np
 
 from sim.calendar import growth_integral, month, weekday
-from sim.distributions import competing_risks, from_uniform, truncated_from_uniform
+from sim.distributions import categorical, competing_risks, from_uniform, truncated_from_uniform
 from sim.scenario.schema import PATHWAYS, Demand, Scenario
 from sim.streams import Streams
 
@@ -137,8 +137,7 @@ def draw_spells(scenario: Scenario, streams: Streams, band_index: int, count: in
     def uniforms(purpose: str) -> np.ndarray:
         return streams(f"{prefix}{purpose}:{band}").uniform(size=count)
 
-    split = np.cumsum(scenario.pathways.probabilities[band].as_list())
-    pathway = np.minimum(np.searchsorted(split, uniforms("pathway") * split[-1], side="right"), 3)
+    pathway = categorical(scenario.pathways.probabilities[band].as_list(), uniforms("pathway"))
     dies = uniforms("in_hospital_death") < scenario.in_hospital_death.probability[band]
 
     stay_u, assessment_u = uniforms("clinical_stay"), uniforms("assessment")
@@ -192,12 +191,6 @@ def draw_spells(scenario: Scenario, streams: Streams, band_index: int, count: in
         "care_home_end": care_home_end,
         "home_death_days": home_death_days,
     }
-
-
-def categorical(probabilities: list[float], u: np.ndarray) -> np.ndarray:
-    """Index of the outcome at quantile u of a discrete distribution."""
-    cumulative = np.cumsum(probabilities)
-    return np.minimum(np.searchsorted(cumulative, u * cumulative[-1], side="right"), len(probabilities) - 1)
 
 
 class ReadmissionDraws:
