@@ -31,16 +31,15 @@ def month(t: np.ndarray | float) -> np.ndarray | int:
     return found if isinstance(t, np.ndarray) else int(found)
 
 
-def demand_multiplier(demand: Demand, t: np.ndarray, with_avoidance: bool = True) -> np.ndarray:
-    """Day-of-week x month x growth (x (1 - avoidance)) at times t."""
-    factor = (
-        np.asarray(demand.day_of_week_factors)[weekday(t)]
-        * np.asarray(demand.month_factors)[month(t) - 1]
-        * (1 + demand.growth_per_year) ** (t / YEAR_DAYS)
-    )
-    if with_avoidance:
-        factor = factor * (1 - demand.admission_avoidance_share)
-    return factor
+def calendar_factor(demand: Demand, t: np.ndarray) -> np.ndarray:
+    """Day-of-week x month factor at times t (constant within a day)."""
+    return np.asarray(demand.day_of_week_factors)[weekday(t)] * np.asarray(demand.month_factors)[month(t) - 1]
+
+
+def demand_multiplier(demand: Demand, t: np.ndarray) -> np.ndarray:
+    """Day-of-week x month x growth x (1 - avoidance) at times t."""
+    growth = (1 + demand.growth_per_year) ** (t / YEAR_DAYS)
+    return calendar_factor(demand, t) * growth * (1 - demand.admission_avoidance_share)
 
 
 def growth_integral(demand: Demand, t0: np.ndarray, t1: np.ndarray) -> np.ndarray:

@@ -25,7 +25,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from sim.calendar import growth_integral, month, weekday
+from sim.calendar import calendar_factor, growth_integral
 from sim.distributions import categorical, competing_risks, from_uniform, truncated_from_uniform
 from sim.scenario.schema import PATHWAYS, Demand, Scenario
 from sim.streams import Streams
@@ -108,8 +108,7 @@ def request_times(stream: np.random.Generator, demand: Demand, base_rate: float,
     edges = np.unique(np.clip(np.arange(math.floor(start), math.ceil(end) + 1, dtype=float), start, end))
     if base_rate <= 0 or len(edges) < 2:
         return np.empty(0)
-    day = np.floor(edges[:-1])
-    factor = np.asarray(demand.day_of_week_factors)[weekday(day)] * np.asarray(demand.month_factors)[month(day) - 1]
+    factor = calendar_factor(demand, np.floor(edges[:-1]))
     cumulative = np.concatenate([[0.0], np.cumsum(base_rate * factor * growth_integral(demand, edges[:-1], edges[1:]))])
     units, total = [], 0.0
     expected = cumulative[-1]
