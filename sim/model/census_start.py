@@ -59,7 +59,7 @@ def start_from_census(hospital: Hospital, census: list[CensusEntry], first_perso
         person.readmit_at = env.now + readmission_left(scenario, entry, person.draws)
         hospital.arrived += 1  # counted like a spell that arrived now, for the conservation check
         if entry.place == "home":
-            env.process(recently_home(hospital, person))
+            env.process(hospital.journey(person, at_home=True))
             continue
         service = hospital.services[entry.place]
         if service.reserve(person) is not None:
@@ -68,21 +68,6 @@ def start_from_census(hospital: Hospital, census: list[CensusEntry], first_perso
             )
         person.next_stay.requested = person.next_stay.reserved = env.now - entry.days
         env.process(hospital.journey(person, service=service))
-
-
-def recently_home(hospital: Hospital, person: Person):
-    """Home after a recent discharge: readmitted if the pending readmission comes in the run, else done."""
-    env = hospital.env
-    if person.readmit_at >= hospital.horizon:
-        hospital.exited["home"] += 1
-        return
-    hospital.at_home += 1
-    yield env.timeout(person.readmit_at - env.now)
-    hospital.at_home -= 1
-    hospital.exited["readmitted"] += 1
-    person.draws = hospital.readmission_draws.next(person.band)
-    person.readmit_at = math.inf
-    yield from hospital.journey(person, readmission=True)
 
 
 def readmission_left(scenario: Scenario, entry: CensusEntry, draws: Draws) -> float:

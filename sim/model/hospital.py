@@ -67,16 +67,18 @@ class Hospital:
             env.process(self.journey(Person(person_id, draws)))
 
     def journey(
-        self, person: Person, spell: SpellRecord | None = None, service: Service | None = None, readmission: bool = False
+        self, person: Person, spell: SpellRecord | None = None, service: Service | None = None, at_home: bool = False
     ) -> Generator[simpy.Event, None, None]:
         """Spells in hospital and what follows them, until the person leaves the model.
 
         A census warm start (sim.model.census_start) begins some journeys part
-        way: with a spell already under way, or in a community service.
+        way: with a spell already under way, in a community service, or at
+        home after a recent discharge (`at_home`).
         """
         env = self.env
+        readmission = False
         while True:
-            if service is None:
+            if service is None and not at_home:
                 if spell is None:
                     spell = SpellRecord(person.id, person.band, person.draws.pathway, readmission, env.now)
                     self.records.spells.append(spell)
@@ -102,7 +104,7 @@ class Hospital:
             self.exited["readmitted"] += 1
             if spell is not None:  # None: in a service when the census was taken
                 spell.next_arrival = env.now
-            spell = None
+            spell, at_home = None, False
             person.draws = self.readmission_draws.next(person.band)
             person.readmit_at = math.inf
             readmission = True
