@@ -88,7 +88,7 @@ def readmission_left(scenario: Scenario, entry: CensusEntry, draws: Draws) -> fl
     still = p * (1 - share_gone) / (1 - p * share_gone)
     if draws.readmit_u >= still:
         return math.inf
-    u = (gone + (draws.readmit_u / still) * (window - gone))  # reuse the uniform below `still`, rescaled
+    u = gone + (draws.readmit_u / still) * (window - gone)  # reuse the uniform below `still`, rescaled
     return max(float(from_uniform(timing, np.array([u]))[0]) - entry.days, 0.0)
 
 
@@ -121,8 +121,7 @@ def time_left(scenario: Scenario, entry: CensusEntry, draws: Draws, u: float) ->
         factor = scenario.clinical_stay.age_band_factor.get(entry.age_band, 1.0)
         stay = (scenario.in_hospital_death.stay_before_death if draws.dies
                 else scenario.clinical_stay.by_pathway.of(PATHWAYS[pathway]))
-        rest = factor * float(residual_from_uniform(stay, np.array([u]), entry.days / factor)[0])
-        return draws._replace(pathway=pathway, stay=rest)
+        return draws._replace(pathway=pathway, stay=factor * _left(stay, u, entry.days / factor))
     if entry.place == "reablement":
         return draws._replace(reablement_days=_left(services.reablement.duration, u, entry.days))
     if entry.place == "intermediate_care":
