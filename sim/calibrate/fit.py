@@ -86,7 +86,7 @@ class Evaluator:
 
     def at(self, points: list[np.ndarray]) -> list[Evaluation]:
         """Evaluate the points (new ones together, in parallel); BudgetSpent if the new ones do not fit the budget."""
-        keyed = [(self._key(x), self.natural(x)) for x in points]
+        keyed = [(tuple(values.values()), values) for values in map(self.natural, points)]
         new = {key: values for key, values in keyed if key not in self.evaluations}
         if new and (self.closed or len(self.evaluations) + len(new) > self.budget):
             self.closed = True
@@ -113,9 +113,6 @@ class Evaluator:
             self.bar.update()
             self.bar.set_postfix(best=f"{self.best.objective:.3g}")
         return [self.evaluations[key] for key, _ in keyed]
-
-    def _key(self, x: np.ndarray) -> tuple:
-        return tuple(self.natural(x).values())
 
     def _scenario(self, values: dict[str, float]):
         """The scenario at these values, named by its content so the disk cache finds it again."""

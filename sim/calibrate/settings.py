@@ -105,16 +105,16 @@ class Calibration:
         self.start = start  # with the evaluation run settings, seed and replications applied
         self.scenario_file = path.parent / settings.scenario
         self.parameters = settings.parameters
+        tree = start.model_dump(mode="json")
+        self.key_values = {key: value_at(tree, key) for p in self.parameters for key in p.keys}
         self.start_values = {p.name: self._start_value(p) for p in settings.parameters}
-        self.key_values = {key: value_at(start.model_dump(mode="json"), key) for p in self.parameters for key in p.keys}
 
     def _start_value(self, parameter: FreeParameter) -> float:
         if parameter.start is not None:
             return parameter.start
         if parameter.mode == "scale":
             return 1.0
-        value = value_at(self.start.model_dump(mode="json"), parameter.keys[0])
-        return min(max(float(value), parameter.low), parameter.high)
+        return min(max(float(self.key_values[parameter.keys[0]]), parameter.low), parameter.high)
 
     def overrides(self, values: dict[str, float]) -> list[str]:
         """`--set` assignments putting the parameter values into the scenario."""
@@ -132,12 +132,9 @@ class Calibration:
     def scenario_at(self, values: dict[str, float]) -> Scenario:
         """The start scenario (with evaluation settings) at these parameter values."""
         try:
-            return load_scenario(self.scenario_file, [*self.evaluation_settings(), *self.overrides(values)])
+            return load_scenario(self.scenario_file, [*evaluation_assignments(self.settings), *self.overrides(values)])
         except InputError as error:
             raise InputError(f"{self.path}: parameters: values {values} make an invalid scenario: {error}") from None
-
-    def evaluation_settings(self) -> list[str]:
-        return _evaluation_assignments(self.settings)
 
     def fingerprint(self) -> str:
         """What evaluation results depend on: the start scenario with the run settings (not bounds or budget)."""
@@ -165,7 +162,7 @@ def load_calibration(path: str | Path, max_evaluations: int | None = None) -> Ca
         if indicator not in known:
             raise InputError(f"{path}: weights.{indicator}: not a target in {settings.targets}; expected one of {sorted(known)}")
     try:
-        start = load_scenario(path.parent / settings.scenario, _evaluation_assignments(settings))
+        start = load_scenario(path.parent / settings.scenario, evaluation_assignments(settings))
     except InputError as error:
         raise InputError(f"{path}: set: {error}") from None
     tree = start.model_dump(mode="json")
@@ -189,7 +186,8 @@ def load_calibration(path: str | Path, max_evaluations: int | None = None) -> Ca
     return calibration
 
 
-def _evaluation_assignments(settings: CalibrationSettings) -> list[str]:
+def evaluation_assignments(settings: CalibrationSettings) -> list[str]:
+    """`--set` assignments for the evaluations only: the settings' run overrides, replications and seed."""
     assignments = [f"{k}={json.dumps(v)}" for k, v in settings.set.items()]
     assignments.append(f"run.replications={settings.replications}")
     if settings.seed is not None:
