@@ -48,17 +48,22 @@ def read_observed(path: Path) -> pd.DataFrame:
 
 def backtest_table(observed: pd.DataFrame, results: list[ReplicationResult]) -> pd.DataFrame:
     """Per day and measure: the observed value, the simulated median and 90 % band, and whether it is inside."""
-    rows = []
+    days = observed["day"].to_numpy()
     day_index = CENSUS_COLUMNS.index("day")
+    rows_of_days = []  # per replication, its census rows on the observed days
+    for result in results:
+        row_of_day = {day: row for row, day in enumerate(result.census[:, day_index].tolist())}
+        missing = [day for day in days.tolist() if day not in row_of_day]
+        if missing:
+            raise InputError(f"observed day {missing[0]:g} is outside the simulated horizon; expected days the run covers")
+        rows_of_days.append(result.census[[row_of_day[day] for day in days.tolist()]])
+    simulated = np.stack(rows_of_days)  # replication x observed day x census column
+    rows = []
     for measure in [c for c in observed.columns if c != "day"]:
-        column = CENSUS_COLUMNS.index(measure)
-        for day, value in zip(observed["day"], observed[measure], strict=True):
-            simulated = [r.census[r.census[:, day_index] == day, column] for r in results]
-            values = np.concatenate(simulated)
-            if len(values) < len(results):
-                raise InputError(f"observed day {day:g} is outside the simulated horizon; expected days the run covers")
-            low, median, high = np.quantile(values, [BAND[0], 0.5, BAND[1]])
-            rows.append((day, measure, value, median, low, high, bool(low <= value <= high)))
+        values = simulated[:, :, CENSUS_COLUMNS.index(measure)]
+        low, median, high = np.quantile(values, [BAND[0], 0.5, BAND[1]], axis=0)
+        for i, (day, value) in enumerate(zip(days, observed[measure], strict=True)):
+            rows.append((day, measure, value, median[i], low[i], high[i], bool(low[i] <= value <= high[i])))
     return pd.DataFrame(rows, columns=DAILY_COLUMNS)
 
 
