@@ -40,6 +40,14 @@ def simulate_replication(scenario, replication: int = 0):
     return arrivals, simulate(scenario, arrivals, streams)
 
 
+# Demand and pathway split set by the tests themselves (about 18.6 admissions a day, a third of them on
+# pathway 1), so that a retuned baseline does not quietly change the volumes a test relies on.
+FIXED_VOLUME = [
+    "demand.arrivals_per_day=" + every_band(18.6 / len(BANDS)),
+    "demand.admission_avoidance_share=0.0",
+    "pathways.probabilities=" + every_band({"p0": 0.55, "p1": 0.35, "p2": 0.07, "p3": 0.03}),
+]
+
 # Places enough for everyone everywhere: no queue anywhere, so only the rules under test act.
 AMPLE_CAPACITY = [
     "acute.beds=100000",

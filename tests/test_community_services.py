@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 from model_helpers import (
     AMPLE_CAPACITY,
-    BANDS,
+    FIXED_VOLUME,
     every_band,
     scenario,
     simulate_replication,
@@ -32,12 +32,10 @@ from sim.indicators import compute_indicators
 from sim.model import CENSUS_COLUMNS
 from sim.scenario.schema import SERVICES
 
-# Volumes the tests below rely on (about 18.6 admissions a day, a third of them on pathway 1), set here
-# so that a retuned baseline does not quietly make a "tight" capacity ample.
+# Volumes the tests below rely on, set here so that a retuned baseline does not quietly make a "tight"
+# capacity ample.
 VOLUME = [
-    "demand.arrivals_per_day=" + every_band(18.6 / len(BANDS)),
-    "demand.admission_avoidance_share=0.0",
-    "pathways.probabilities=" + every_band({"p0": 0.55, "p1": 0.35, "p2": 0.07, "p3": 0.03}),
+    *FIXED_VOLUME,
     "services.reablement.duration={distribution: lognormal, mean: 15.0, sd: 9.0}",
     "services.intermediate_care.duration={distribution: lognormal, mean: 38.0, sd: 20.0}",
 ]

@@ -20,6 +20,7 @@ import pytest
 from model_helpers import (
     AMPLE_CAPACITY,
     BANDS,
+    FIXED_VOLUME,
     every_band,
     scenario,
     simulate_replication,
@@ -187,9 +188,7 @@ def test_each_patient_is_readmitted_by_their_own_draw_and_delay(delay_pairs):
 # --- a readmission is a new spell that takes a bed and frees community places ----------------
 
 SPELLS = [
-    "demand.arrivals_per_day=" + every_band(18.6 / len(BANDS)),
-    "demand.admission_avoidance_share=0.0",
-    "pathways.probabilities=" + every_band({"p0": 0.55, "p1": 0.35, "p2": 0.07, "p3": 0.03}),
+    *FIXED_VOLUME,
     "run.warmup_days=60",
     "run.horizon_days=120",
     "run.seed=32",
