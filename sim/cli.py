@@ -45,6 +45,14 @@ def whole_number(minimum: int) -> Callable[[str], int]:
 positive_int, non_negative_int = whole_number(1), whole_number(0)
 
 
+def worker_count(requested: int | None, tasks: int | None = None) -> int:
+    """--workers, or by default one process per CPU core (no more than there are tasks)."""
+    if requested:
+        return requested
+    cores = os.cpu_count() or 1
+    return min(cores, tasks) if tasks else cores
+
+
 def build_parser() -> ArgumentParser:
     parser = ArgumentParser(
         prog="python -m sim",
@@ -151,7 +159,7 @@ def command_run(args: argparse.Namespace) -> None:
     scenario = load_scenario(args.scenario, overrides)
     out_dir = args.out or Path("results") / scenario.name
     started = time.perf_counter()
-    workers = args.workers or min(os.cpu_count() or 1, scenario.run.replications)
+    workers = worker_count(args.workers, scenario.run.replications)
     keep_spells = args.spells or args.report  # the report draws the length of stay distribution from them
     results = run_replications(scenario, workers=workers, progress=not args.quiet, keep_spells=keep_spells)
     seconds = time.perf_counter() - started
@@ -171,7 +179,7 @@ def command_batch(args: argparse.Namespace) -> None:
 
     plan = load_batch(args.batch, args.replications)
     out_dir = args.out or Path("results") / plan.name
-    workers = args.workers or os.cpu_count() or 1
+    workers = worker_count(args.workers)
     started = time.perf_counter()
     run_batch(plan, out_dir, args.batch, workers=workers, scheduler=args.scheduler, progress=not args.quiet)
     if args.report:
@@ -190,7 +198,7 @@ def command_sensitivity(args: argparse.Namespace) -> None:
 
     config, path = load_config(args.config, args.method, args.samples)
     out_dir = args.out or Path("results") / f"{config.name}-{config.method}"
-    workers = args.workers or os.cpu_count() or 1
+    workers = worker_count(args.workers)
     started = time.perf_counter()
     table = run_sensitivity(config, path, out_dir, workers, args.scheduler, progress=not args.quiet)
     main_index = table[table["index"].isin(["mu_star", "ST"])]
@@ -205,7 +213,7 @@ def command_calibrate(args: argparse.Namespace) -> None:
 
     calibration = load_calibration(args.config, args.max_evaluations)
     out_dir = args.out or Path("results") / calibration.settings.name
-    workers = args.workers or os.cpu_count() or 1
+    workers = worker_count(args.workers)
     started = time.perf_counter()
     result = run_calibration(calibration, out_dir, workers, args.scheduler, progress=not args.quiet)
     fit = write_calibration(calibration, result, out_dir, args.config, time.perf_counter() - started, workers)
@@ -265,7 +273,7 @@ def command_backtest(args: argparse.Namespace) -> None:
     if scenario.census is None:
         raise InputError(f"{args.scenario}: census: none given; expected a census to start from (census: FILE, or --census)")
     out_dir = args.out or Path("results") / f"{scenario.name}-backtest"
-    workers = args.workers or min(os.cpu_count() or 1, scenario.run.replications)
+    workers = worker_count(args.workers, scenario.run.replications)
     started = time.perf_counter()
     results = run_replications(scenario, workers=workers, progress=not args.quiet)
     write_run(out_dir, scenario, args.scenario, results, time.perf_counter() - started, workers, overrides)
