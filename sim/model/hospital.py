@@ -293,19 +293,11 @@ def simulate(scenario: Scenario, arrivals: Arrivals, streams: Streams) -> Record
     if scenario.census is not None:
         start_from_census(hospital, scenario.census, first_person_id=len(arrivals))
     else:
-        home_care, care_home = scenario.services.home_care, scenario.services.care_home
-        env.process(
-            hospital.clients_at_start(
-                hospital.services["home_care"], home_care.clients_at_start,
-                sum(home_care.end_rates_per_year.model_dump().values()),
-            )
-        )
-        env.process(
-            hospital.clients_at_start(
-                hospital.services["care_home"], care_home.residents_at_start,
-                sum(care_home.end_rates_per_year.model_dump().values()),
-            )
-        )
+        services = scenario.services
+        for name, count in (("home_care", services.home_care.clients_at_start),
+                            ("care_home", services.care_home.residents_at_start)):
+            yearly_rate = sum(getattr(services, name).end_rates_per_year.model_dump().values())
+            env.process(hospital.clients_at_start(hospital.services[name], count, yearly_rate))
     env.process(hospital.admissions(arrivals))
     env.process(hospital.bed_schedule())
     env.process(hospital.midnight_census())
