@@ -417,7 +417,7 @@ def test_random_placement_wait_is_part_of_the_pathway_3_delay():
     d0, d1 = p3_delays_by_patient(without), p3_delays_by_patient(with_wait)
     common = d0.keys() & d1.keys()
     assert len(common) > 200
-    waits = np.array([arrivals.draws[p].placement_wait for p in sorted(common)])
+    waits = arrivals.column("placement_wait")[sorted(common)]
     growth = np.array([d1[p] - d0[p] for p in sorted(common)])
     np.testing.assert_allclose(growth, waits, atol=1e-9)
     # indicator: grows by the mean placement wait of the spells ended in the horizon, about `mean`

@@ -40,7 +40,7 @@ def count_instructions(years: float = 0.5) -> dict[str, float]:
     """Instructions (imports subtracted) of ours and of the reference, and their ratio."""
     if shutil.which("valgrind") is None:
         raise InputError("bench --instructions needs valgrind (Debian: apt-get install valgrind)")
-    python = os.path.realpath(sys.executable)  # the interpreter itself, not a launcher script
+    python = sys.executable  # as started: a virtual environment's python keeps its packages
     env = {**os.environ, "PYTHONHASHSEED": "0", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
     root = str(Path(__file__).resolve().parents[2])
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))

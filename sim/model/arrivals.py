@@ -19,6 +19,7 @@ of readmission rather than by person.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import partial
 from typing import NamedTuple
@@ -62,17 +63,31 @@ class Draws(NamedTuple):
 
 @dataclass(frozen=True)
 class Arrivals:
-    """First-spell admission requests in time order, with each patient's draws."""
+    """First-spell admission requests in time order, with each patient's draws as columns.
+
+    The draws stay in numpy columns (8 bytes a number) until the patients
+    arrive: `each` makes their Draws a block at a time, so a long run never
+    holds a Python object for every patient still to come.
+    """
 
     time: np.ndarray  # days, calendar time
-    draws: list[Draws]
+    columns: dict[str, np.ndarray]  # one array per field of Draws, in time order
+
+    BLOCK = 1024  # patients whose Draws are made at once
 
     def __len__(self) -> int:
         return len(self.time)
 
     def column(self, name: str) -> np.ndarray:
         """One field of every patient's draws (see Draws), as an array."""
-        return np.array([getattr(d, name) for d in self.draws])
+        return self.columns[name]
+
+    def each(self) -> Iterator[tuple[float, Draws]]:
+        """(request time, draws) of each patient, in time order."""
+        times = self.time.tolist()
+        for start in range(0, len(times), self.BLOCK):
+            block = to_draws({name: values[start : start + self.BLOCK] for name, values in self.columns.items()})
+            yield from zip(times[start : start + self.BLOCK], block, strict=True)
 
 
 def draw_arrivals(scenario: Scenario, streams: Streams) -> Arrivals:
@@ -90,7 +105,7 @@ def draw_arrivals(scenario: Scenario, streams: Streams) -> Arrivals:
     time = np.concatenate(times)
     order = np.argsort(time, kind="stable")
     merged = {name: np.concatenate([c[name] for c in columns])[order] for name in Draws._fields}
-    return Arrivals(time[order], to_draws(merged))
+    return Arrivals(time[order], merged)
 
 
 def request_times(stream: np.random.Generator, demand: Demand, base_rate: float, start: float, end: float) -> np.ndarray:

@@ -60,7 +60,7 @@ class Hospital:
     def admissions(self, arrivals: Arrivals) -> Generator[simpy.Event, None, None]:
         """First admission requests arrive at their drawn times; each starts a person's journey."""
         env = self.env
-        for person_id, (when, draws) in enumerate(zip(arrivals.time.tolist(), arrivals.draws, strict=True)):
+        for person_id, (when, draws) in enumerate(arrivals.each()):
             now = env.now  # a property: read once
             if when > now:
                 yield env.timeout(when - now)
