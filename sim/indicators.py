@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import math
 import warnings
-from operator import attrgetter
+from bisect import bisect_right
+from operator import attrgetter, itemgetter
 
 import numpy as np
 
@@ -82,15 +83,19 @@ def compute_indicators(records: Records, scenario: Scenario) -> dict[str, float]
     return {name: float(values[name]) for name in INDICATORS}
 
 
-def spell_table(records: Records) -> dict[str, np.ndarray]:
-    """The spell records as columns of numbers (those the indicators and the spell listing use)."""
+SPELL_FIELDS: dict[str, type] = {
+    **{f: float for f in ("arrival", "admitted", "optimised", "left_bed", "next_arrival")},
+    **{f: int for f in ("patient", "band", "pathway")},
+    **{f: bool for f in ("died", "diverted", "readmission")},
+}
+# the indicators need neither who nor which age band (the spell listing does): each column costs a pass over every spell
+INDICATOR_FIELDS = tuple(f for f in SPELL_FIELDS if f not in ("patient", "band"))
+
+
+def spell_table(records: Records, fields: tuple[str, ...] = INDICATOR_FIELDS) -> dict[str, np.ndarray]:
+    """The spell records as columns of numbers (the named fields of SpellRecord), and the service as text."""
     spells, n = records.spells, len(records.spells)
-    columns = {
-        **{f: float for f in ("arrival", "admitted", "optimised", "left_bed", "next_arrival")},
-        **{f: int for f in ("patient", "band", "pathway")},
-        **{f: bool for f in ("died", "diverted", "readmission")},
-    }
-    table = {f: np.fromiter(map(attrgetter(f), spells), dtype, n) for f, dtype in columns.items()}
+    table = {f: np.fromiter(map(attrgetter(f), spells), SPELL_FIELDS[f], n) for f in fields}
     table["service"] = np.array([s.service for s in spells], dtype=object)
     return table
 
@@ -125,20 +130,23 @@ def at_home_cohort(s: dict[str, np.ndarray], live: np.ndarray, horizon: float) -
 
 def at_home_after(records: Records, s: dict[str, np.ndarray], cohort: np.ndarray) -> np.ndarray:
     """For each spell of the cohort: was the person at home 91 days after leaving the bed?"""
+    spells = records.spells
     return np.array(
-        [at_home_on(records.history[p], t + AT_HOME_DAY) for p, t in zip(s["patient"][cohort], s["left_bed"][cohort], strict=True)],
+        [
+            at_home_on(records.history[spells[i].patient], t + AT_HOME_DAY)
+            for i, t in zip(np.flatnonzero(cohort).tolist(), s["left_bed"][cohort].tolist(), strict=True)
+        ],
         dtype=bool,
     )
 
 
 def at_home_on(history: list[tuple[float, str]], day: float) -> bool:
-    """Was the person at home (with or without support) at time `day`, by their history of moves?"""
-    place = None
-    for time, where in history:
-        if time > day:
-            break
-        place = where
-    return place in AT_HOME
+    """Was the person at home (with or without support) at time `day`, by their history of moves?
+
+    The history is in time order; the place that counts is that of the last move on or before `day`.
+    """
+    moves = bisect_right(history, day, key=itemgetter(0))
+    return moves > 0 and history[moves - 1][1] in AT_HOME
 
 
 def time_in_horizon(start: np.ndarray, end: np.ndarray, horizon: float) -> float:

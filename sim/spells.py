@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from sim.indicators import (
+    SPELL_FIELDS,
     at_home_after,
     at_home_cohort,
     readmission_followed_up,
@@ -24,7 +25,7 @@ from sim.scenario.schema import PATHWAYS, Scenario
 
 def spell_listing(records: Records, scenario: Scenario) -> pd.DataFrame:
     """One row per spell: who, when, how long, which pathway, how it ended, and what followed."""
-    s = spell_table(records)
+    s = spell_table(records, tuple(SPELL_FIELDS))
     horizon = records.horizon_days
     live = ~np.isnan(s["left_bed"]) & ~s["died"]
     outcome = np.select(

@@ -54,20 +54,20 @@ def start_from_census(hospital: Hospital, census: list[CensusEntry], first_perso
                 if entry.delayed_days > 0:
                     spell.optimised = env.now - entry.delayed_days
             hospital.records.spells.append(spell)
-            env.process(hospital.journey(person, spell=spell))
+            env.process(hospital.journey(person, env.now, spell=spell))
             continue
         person.readmit_at = env.now + readmission_left(scenario, entry, person.draws)
         hospital.arrived += 1  # counted like a spell that arrived now, for the conservation check
         if entry.place == "home":
-            env.process(hospital.journey(person, at_home=True))
+            env.process(hospital.journey(person, env.now, at_home=True))
             continue
         service = hospital.services[entry.place]
-        if service.reserve(person) is not None:
+        if service.reserve(person, env.now) is not None:
             raise InputError(
                 f"census: more people in {entry.place} than its {service.places.capacity:g} places; expected at most that many"
             )
         person.next_stay.requested = person.next_stay.reserved = env.now - entry.days
-        env.process(hospital.journey(person, service=service))
+        env.process(hospital.journey(person, env.now, service=service))
 
 
 def readmission_left(scenario: Scenario, entry: CensusEntry, draws: Draws) -> float:

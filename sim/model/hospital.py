@@ -60,16 +60,27 @@ class Hospital:
     def admissions(self, arrivals: Arrivals) -> Generator[simpy.Event, None, None]:
         """First admission requests arrive at their drawn times; each starts a person's journey."""
         env = self.env
+        now = env.now
         for person_id, (when, draws) in enumerate(arrivals.each()):
-            now = env.now  # a property: read once
             if when > now:
                 yield env.timeout(when - now)
-            env.process(self.journey(Person(person_id, draws)))
+                now = env.now
+            env.process(self.journey(Person(person_id, draws), now))
+
+    # Time on the paths run for every spell. `env.now` is a property, a Python
+    # call each time it is read, so these processes keep the time in `now`:
+    # after a timeout it is `now + delay` (SimPy computes the time it moves to
+    # exactly so), after waiting for anything else it is read again.
 
     def journey(
-        self, person: Person, spell: SpellRecord | None = None, service: Service | None = None, at_home: bool = False
+        self,
+        person: Person,
+        now: float,
+        spell: SpellRecord | None = None,
+        service: Service | None = None,
+        at_home: bool = False,
     ) -> Generator[simpy.Event, None, None]:
-        """Spells in hospital and what follows them, until the person leaves the model.
+        """Spells in hospital and what follows them, until the person leaves the model; starts at `now`.
 
         A census warm start (sim.model.census_start) begins some journeys part
         way: with a spell already under way, in a community service, or at
@@ -80,46 +91,48 @@ class Hospital:
         while True:
             if service is None and not at_home:
                 if spell is None:
-                    spell = SpellRecord(person.id, person.band, person.draws.pathway, readmission, env.now)
+                    spell = SpellRecord(person.id, person.band, person.draws.pathway, readmission, now)
                     self.records.spells.append(spell)
                 self.arrived += 1
-                service = yield from self.hospital_stay(person, spell)
+                service = yield from self.hospital_stay(person, spell, now)
                 if spell.diverted or spell.died:
                     return
+                now = spell.left_bed  # discharged alive
             where = "home"
             while service is not None:  # through community services, one after another
-                where = yield from service.care(person)
+                where = yield from service.care(person, now)
+                now = env.now
                 service = self.services.get(where)
             if where == "home":
-                where = self.home(person)
+                where = self.home(person, now)
                 if where == "readmitted":
                     self.at_home += 1  # at home, a readmission to come
-                    yield env.timeout(person.readmit_at - env.now)
+                    yield env.timeout(person.readmit_at - now)
+                    now = env.now
                     self.at_home -= 1
             if where != "readmitted":
                 if where == DIED:
-                    person.move(env.now, DIED)
+                    person.move(now, DIED)
                 self.exited["died_after_discharge" if where == DIED else "home"] += 1  # home: no more events
                 return
             self.exited["readmitted"] += 1
             if spell is not None:  # None: in a service when the census was taken
-                spell.next_arrival = env.now
+                spell.next_arrival = now
             spell, at_home = None, False
             person.draws = self.readmission_draws.next(person.band)
             person.readmit_at = math.inf
             readmission = True
 
-    def hospital_stay(self, person: Person, spell: SpellRecord) -> Generator[simpy.Event, None, Service | None]:
-        """Front door to discharge (or death). Returns the service the person is discharged into.
+    def hospital_stay(
+        self, person: Person, spell: SpellRecord, now: float
+    ) -> Generator[simpy.Event, None, Service | None]:
+        """Front door (at `now`) to discharge or death. Returns the service the person is discharged into.
 
         A census patient already in a bed (spell.admitted set) skips the front
         door; one already medically optimised (spell.optimised set) skips the
         clinical stay too.
         """
-        # `env.now` is a property, a Python call each time: on this path, run for
-        # every spell, it is read once after each wait and kept in `now`.
         env, draws = self.env, person.draws
-        now = env.now
         person.move(now, HOSPITAL)
         if math.isnan(spell.admitted):
             if self.divert_when_full and not self.beds.is_free():
@@ -135,7 +148,7 @@ class Hospital:
 
         if math.isnan(spell.optimised):
             yield env.timeout(draws.stay)
-            now = env.now
+            now += draws.stay
             if draws.dies:
                 spell.left_bed, spell.died = now, True
                 self.beds.release()
@@ -146,7 +159,7 @@ class Hospital:
         self.delayed_in_bed += 1
         if draws.assessment > 0:
             yield env.timeout(draws.assessment)
-            now = env.now
+            now += draws.assessment
         spell.ready = now
 
         service = self.first_service(draws)
@@ -157,10 +170,11 @@ class Hospital:
             arranging = service.arranging_days(person)
             if arranging > 0:
                 yield env.timeout(arranging)
-            place = service.reserve(person)
+                now += arranging
+            place = service.reserve(person, now)
             if place is not None:
                 yield place
-            now = env.now
+                now = env.now
         spell.placed = now
 
         leave = self.window.next_open(now)
@@ -173,13 +187,12 @@ class Hospital:
         person.readmit_at = self.readmission_time(draws, now, delay=now - spell.optimised)
         return service
 
-    def home(self, person: Person) -> str:
-        """Home without a package: "readmitted" if a readmission comes in this run, else "home".
+    def home(self, person: Person, now: float) -> str:
+        """Home without a package at `now`: "readmitted" if a readmission comes in this run, else "home".
 
         A death at home needs no event (it frees no place): it goes into the
         person's history (for the 91-day indicator), dated ahead.
         """
-        now = self.env.now
         person.move(now, HOME)
         death_at = now + person.draws.home_death_days
         if person.readmit_at < min(death_at, self.horizon):

@@ -42,14 +42,14 @@ class Service:
         """How the person's time in the service ends, when it runs its course."""
         raise NotImplementedError
 
-    def care(self, person: Person) -> Process:
-        """Take the reserved place, care for the person, and return where they go next.
+    def care(self, person: Person, now: float) -> Process:
+        """Take the reserved place at `now`, care for the person, and return where they go next.
 
         A readmission cuts the care short. A person moving on to another
         service keeps this place until that one has a place for them (bridging).
         """
-        self.admit(person)
-        done, as_planned = self.time_until(self.days(person), person.readmit_at)
+        self.admit(person, now)
+        done, as_planned = self.time_until(now, self.days(person), person.readmit_at)
         yield done
         if not as_planned:
             self.leave(person, "readmitted")
@@ -66,10 +66,9 @@ class Service:
         """Time to arrange the service before a place can be asked for (none, unless a service says so)."""
         return 0.0
 
-    def reserve(self, person: Person) -> simpy.Event | None:
-        """Ask for a place for the person: None if reserved now, else an event that fires when it is."""
+    def reserve(self, person: Person, now: float) -> simpy.Event | None:
+        """Ask for a place for the person at `now`: None if reserved at once, else an event that fires when it is."""
         env = self.env
-        now = env.now  # a property: read once
         stay = StayRecord(self.name, person.id, now)
         self.records.stays.append(stay)
         person.next_stay = stay
@@ -85,11 +84,11 @@ class Service:
         env = self.env
         arranging = self.arranging_days(person)
         if arranging > 0:
-            arranged, in_time = self.time_until(arranging, until)
+            arranged, in_time = self.time_until(env.now, arranging, until)
             yield arranged
             if not in_time:
                 return False
-        handover = self.reserve(person)
+        handover = self.reserve(person, env.now)
         if handover is None:
             return True
         if until == math.inf:
@@ -102,9 +101,8 @@ class Service:
         person.next_stay.outcome = "readmitted"
         return False
 
-    def admit(self, person: Person) -> None:
-        """The person arrives and takes the place reserved for them."""
-        now = self.env.now  # a property: read once
+    def admit(self, person: Person, now: float) -> None:
+        """The person arrives at `now` and takes the place reserved for them."""
         person.stay, person.next_stay = person.next_stay, None
         person.stay.started = now
         self.in_service += 1
@@ -122,10 +120,9 @@ class Service:
 
     # --- time --------------------------------------------------------------------
 
-    def time_until(self, days: float, until: float) -> tuple[simpy.Event, bool]:
-        """An event `days` from now, or at `until` (a readmission) if that comes first; and True if `days` ends first."""
+    def time_until(self, now: float, days: float, until: float) -> tuple[simpy.Event, bool]:
+        """An event `days` after `now`, or at `until` (a readmission) if that comes first; and True if `days` ends first."""
         env = self.env
-        now = env.now  # a property: read once
         end = now + days
         if min(end, until) == math.inf:
             return env.event(), True  # nothing will ever happen: wait past the horizon
