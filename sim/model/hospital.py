@@ -30,7 +30,7 @@ from sim.model.records import (
     StayRecord,
 )
 from sim.model.services import Service, make_services
-from sim.scenario.schema import SERVICE_OF_PATHWAY, SERVICES, Scenario
+from sim.scenario.schema import PATHWAYS, SERVICE_OF_PATHWAY, SERVICES, Scenario
 from sim.streams import Streams
 
 class Hospital:
@@ -45,6 +45,10 @@ class Hospital:
         self.divert_when_full = scenario.acute.when_full == "divert"
         self.window = DischargeWindow(scenario.discharge)
         self.services = make_services(env, scenario, records)
+        # the service each pathway discharges into (None for pathway 0); pathway 1 may switch when full
+        self.service_of_pathway = [None] + [self.services[SERVICE_OF_PATHWAY[p]] for p in PATHWAYS[1:]]
+        self.reablement_full_to_home_care = scenario.services.reablement.when_full == "home_care"
+        self.home_care_full_to_reablement = scenario.services.home_care.when_full == "reablement"
         self.readmission_draws = ReadmissionDraws(scenario, streams)
         self.readmission_within_30 = scenario.readmission.within_30_days.as_list()
         self.delay_effect = scenario.readmission.delay_effect_per_day
@@ -243,16 +247,13 @@ class Hospital:
 
     def first_service(self, draws: Draws) -> Service | None:
         """The community service a discharge goes to; pathway 1 may switch when its service is full."""
-        if draws.pathway == 0:
-            return None
         if draws.pathway != 1:
-            return self.services[SERVICE_OF_PATHWAY[f"p{draws.pathway}"]]
+            return self.service_of_pathway[draws.pathway]
         reablement, home_care = self.services["reablement"], self.services["home_care"]
-        settings = self.scenario.services
         if draws.to_home_care:
-            switch = settings.home_care.when_full == "reablement" and not home_care.places.is_free()
+            switch = self.home_care_full_to_reablement and not home_care.places.is_free()
             return reablement if switch and reablement.places.is_free() else home_care
-        switch = settings.reablement.when_full == "home_care" and not reablement.places.is_free()
+        switch = self.reablement_full_to_home_care and not reablement.places.is_free()
         return home_care if switch and home_care.places.is_free() else reablement
 
     def readmission_time(self, draws: Draws, now: float, delay: float) -> float:
