@@ -68,13 +68,13 @@ class Hospital:
         for person_id, (when, draws) in enumerate(arrivals.each()):
             if when > now:
                 yield env.timeout(when - now)
-                now = env.now
+                now += when - now  # the time SimPy moves to, to the last bit (`when` itself may differ by rounding)
             env.process(self.journey(Person(person_id, draws), now))
 
     # Time on the paths run for every spell. `env.now` is a property, a Python
     # call each time it is read, so these processes keep the time in `now`:
-    # after a timeout it is `now + delay` (SimPy computes the time it moves to
-    # exactly so), after waiting for anything else it is read again.
+    # after a timeout of `delay` it is `now + delay` (SimPy computes the time
+    # it moves to exactly so), after waiting for anything else it is read again.
 
     def journey(
         self,
@@ -188,7 +188,9 @@ class Hospital:
         spell.left_bed = now  # discharged alive
         self.beds.release()
         self.delayed_in_bed -= 1
-        person.readmit_at = self.readmission_time(draws, now, delay=now - spell.optimised)
+        # a 30-day emergency readmission to come (inf: none); each day of delay raises the risk
+        risk = self.readmission_within_30[draws.pathway] * (1 + self.delay_effect * (now - spell.optimised))
+        person.readmit_at = now + draws.readmit_days if draws.readmit_u < risk else math.inf
         return service
 
     def home(self, person: Person, now: float) -> str:
@@ -255,11 +257,6 @@ class Hospital:
             return reablement if switch and reablement.places.is_free() else home_care
         switch = self.reablement_full_to_home_care and not reablement.places.is_free()
         return home_care if switch and home_care.places.is_free() else reablement
-
-    def readmission_time(self, draws: Draws, now: float, delay: float) -> float:
-        """When a 30-day emergency readmission will happen (inf: none); more delay, more risk."""
-        probability = self.readmission_within_30[draws.pathway] * (1 + self.delay_effect * delay)
-        return now + draws.readmit_days if draws.readmit_u < probability else math.inf
 
     def census_row(self) -> tuple:
         row: list[float] = [
