@@ -201,7 +201,7 @@ class Hospital:
         """
         person.move(now, HOME)
         death_at = now + person.draws.home_death_days
-        if person.readmit_at < min(death_at, self.horizon):
+        if person.readmit_at < death_at and person.readmit_at < self.horizon:
             return "readmitted"
         if death_at < math.inf:
             person.move(death_at, DIED)

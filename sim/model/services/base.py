@@ -124,7 +124,7 @@ class Service:
         """An event `days` after `now`, or at `until` (a readmission) if that comes first; and True if `days` ends first."""
         env = self.env
         end = now + days
-        if min(end, until) == math.inf:
+        if end == math.inf and until == math.inf:
             return env.event(), True  # nothing will ever happen: wait past the horizon
         if until < end:
             return env.timeout(until - now), False
