@@ -37,9 +37,14 @@ def run_replication(scenario: Scenario, replication: int, keep_spells: bool = Fa
     with fewer_garbage_collections():
         streams = Streams(scenario.run.seed, replication)
         records = simulate(scenario, draw_arrivals(scenario, streams), streams)
-        census = np.array(records.census, dtype=float)
-        spells = spell_listing(records, scenario) if keep_spells else None
-        return ReplicationResult(replication, compute_indicators(records, scenario), census, spells)
+        result = ReplicationResult(
+            replication,
+            compute_indicators(records, scenario),
+            np.array(records.census, dtype=float),
+            spell_listing(records, scenario) if keep_spells else None,
+        )
+        del records  # freed now, by reference counting, before the collector runs at its usual pace again
+    return result
 
 
 @contextmanager

@@ -280,6 +280,20 @@ class Hospital:
         ]
         return tuple(row)
 
+    def finish(self) -> Records:
+        """The run is over: check that nobody was lost, and hand the records over.
+
+        SimPy's environment and the processes still waiting refer to each other
+        in cycles, which only the garbage collector frees, and it would have to
+        scan every record on the way. Letting go of the records here means they
+        are freed as soon as the caller is done with them.
+        """
+        self.check_conservation()
+        records, self.records = self.records, None
+        for service in self.services.values():
+            service.records = None
+        return records
+
     def check_conservation(self, row: tuple | None = None) -> None:
         """spells arrived = waiting for a bed + in a bed + in each service + at home + ended, or the model is wrong."""
         present = (
@@ -313,6 +327,5 @@ def simulate(scenario: Scenario, arrivals: Arrivals, streams: Streams) -> Record
     env.process(hospital.bed_schedule())
     env.process(hospital.midnight_census())
     env.run(until=scenario.run.horizon_days)
-    hospital.check_conservation()
-    return records
+    return hospital.finish()
 
