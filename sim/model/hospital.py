@@ -25,6 +25,7 @@ from sim.model.records import (
     FOLLOWED_SERVICES,
     HOME,
     HOSPITAL,
+    NOT_YET,
     Records,
     SpellRecord,
     StayRecord,
@@ -134,11 +135,12 @@ class Hospital:
 
         A census patient already in a bed (spell.admitted set) skips the front
         door; one already medically optimised (spell.optimised set) skips the
-        clinical stay too.
+        clinical stay too. (Unset times are the NOT_YET object itself, so an
+        identity test tells them apart.)
         """
         env, draws = self.env, person.draws
         person.move(now, HOSPITAL)
-        if math.isnan(spell.admitted):
+        if spell.admitted is NOT_YET:
             if self.divert_when_full and not self.beds.is_free():
                 spell.diverted = True  # a loss system: no bed, sent elsewhere
                 self.exited["diverted"] += 1
@@ -150,7 +152,7 @@ class Hospital:
                 now = env.now
             spell.admitted = now
 
-        if math.isnan(spell.optimised):
+        if spell.optimised is NOT_YET:
             yield env.timeout(draws.stay)
             now += draws.stay
             if draws.dies:

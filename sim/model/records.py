@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from sim.scenario.schema import SERVICES
 
-NOT_YET = math.nan
+NOT_YET = math.nan  # a time that has not come (yet): this one object, so `x is NOT_YET` tests it
 
 # Where a person is; `history` lists (time, place) each time it changes. A
 # death at home after the person left the model is written ahead of time.

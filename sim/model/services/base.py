@@ -9,7 +9,7 @@ import simpy
 
 from sim.model.person import Person
 from sim.model.pool import Pool
-from sim.model.records import Records, StayRecord
+from sim.model.records import NOT_YET, Records, StayRecord
 
 Process = Generator[simpy.Event, None, object]
 
@@ -112,7 +112,7 @@ class Service:
         """The person goes; the place is free for the next in the queue."""
         stay = person.stay
         stay.released = now = self.env.now  # a property: read once
-        if math.isnan(stay.care_end):
+        if stay.care_end is NOT_YET:  # no bridging: care ended as the place was given back
             stay.care_end = now
         stay.outcome = outcome
         self.in_service -= 1
