@@ -98,10 +98,12 @@ def draw_arrivals(scenario: Scenario, streams: Streams) -> Arrivals:
         demand = scenario.demand
         time = request_times(streams(f"arrivals:{band}"), demand, demand.arrivals_per_day[band], start, end)
         count = len(time)
-        kept = streams(f"arrivals_kept:{band}").uniform(size=count) >= demand.admission_avoidance_share
         drawn = draw_spells(scenario, streams, band_index, count, prefix="")
-        times.append(time[kept])
-        columns.append({name: values[kept] for name, values in drawn.items()})
+        if demand.admission_avoidance_share > 0:  # thinning: each request is avoided with that chance
+            kept = streams(f"arrivals_kept:{band}").uniform(size=count) >= demand.admission_avoidance_share
+            time, drawn = time[kept], {name: values[kept] for name, values in drawn.items()}
+        times.append(time)
+        columns.append(drawn)
     time = np.concatenate(times)
     order = np.argsort(time, kind="stable")
     merged = {name: np.concatenate([c[name] for c in columns])[order] for name in Draws._fields}
