@@ -121,6 +121,7 @@ class Hospital:
                 self.exited["died_after_discharge" if where == DIED else "home"] += 1  # home: no more events
                 return
             self.exited["readmitted"] += 1
+            person.move(now, HOSPITAL)  # back at the front door (a first spell has no moves to keep: nobody is followed yet)
             if spell is not None:  # None: in a service when the census was taken
                 spell.next_arrival = now
             spell, at_home = None, False
@@ -139,7 +140,6 @@ class Hospital:
         identity test tells them apart.)
         """
         env, draws = self.env, person.draws
-        person.move(now, HOSPITAL)
         if spell.admitted is NOT_YET:
             if self.divert_when_full and not self.beds.is_free():
                 spell.diverted = True  # a loss system: no bed, sent elsewhere
