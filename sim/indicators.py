@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import math
 import warnings
-from bisect import bisect_right
-from operator import attrgetter, itemgetter
+from operator import attrgetter
 
 import numpy as np
 
 from sim.calendar import month
 from sim.model.arrivals import READMISSION_WINDOW_DAYS
-from sim.model.records import AT_HOME, CENSUS_COLUMNS, FOLLOWED_SERVICES, Records
+from sim.model.records import CENSUS_COLUMNS, DIED, Records
 from sim.scenario.schema import PATHWAYS, SERVICES, Scenario
 
 AT_HOME_DAY = 91.0  # ASCOF 2B(1): still at home 91 days after discharge
@@ -83,13 +82,17 @@ def compute_indicators(records: Records, scenario: Scenario) -> dict[str, float]
     return {name: float(values[name]) for name in INDICATORS}
 
 
+# ASCOF 2B(1): people discharged into FOLLOWED_SERVICES are followed up; in RESIDENTIAL_SERVICES they are not at home
+FOLLOWED_SERVICES = frozenset({"reablement", "intermediate_care"})
+RESIDENTIAL_SERVICES = frozenset({"intermediate_care", "care_home"})
+
 SPELL_FIELDS: dict[str, type] = {
     **{f: float for f in ("arrival", "admitted", "optimised", "left_bed", "next_arrival")},
     **{f: int for f in ("patient", "band", "pathway")},
     **{f: bool for f in ("died", "diverted", "readmission")},
 }
-# the indicators need neither who nor which age band (the spell listing does): each column costs a pass over every spell
-INDICATOR_FIELDS = tuple(f for f in SPELL_FIELDS if f not in ("patient", "band"))
+# the indicators do not need the age band (the spell listing does): each column costs a pass over every spell
+INDICATOR_FIELDS = tuple(f for f in SPELL_FIELDS if f != "band")
 
 
 def spell_table(records: Records, fields: tuple[str, ...] = INDICATOR_FIELDS) -> dict[str, np.ndarray]:
@@ -108,6 +111,7 @@ def stay_table(records: Records) -> dict[str, np.ndarray]:
         for f in ("requested", "reserved", "started", "care_end", "released")
     }
     table["background"] = np.fromiter(map(attrgetter("background"), stays), bool, n)
+    table["patient"] = np.fromiter(map(attrgetter("patient"), stays), int, n)
     table["service"] = np.array([s.service for s in stays], dtype=object)
     table["outcome"] = np.array([s.outcome for s in stays], dtype=object)
     return table
@@ -128,25 +132,69 @@ def at_home_cohort(s: dict[str, np.ndarray], live: np.ndarray, horizon: float) -
     return live & (s["left_bed"] < horizon - AT_HOME_DAY) & np.isin(s["service"], list(FOLLOWED_SERVICES))
 
 
-def at_home_after(records: Records, s: dict[str, np.ndarray], cohort: np.ndarray) -> np.ndarray:
-    """For each spell of the cohort: was the person at home 91 days after leaving the bed?"""
-    spells = records.spells
-    return np.array(
-        [
-            at_home_on(records.history[spells[i].patient], t + AT_HOME_DAY)
-            for i, t in zip(np.flatnonzero(cohort).tolist(), s["left_bed"][cohort].tolist(), strict=True)
-        ],
-        dtype=bool,
-    )
+def at_home_after(
+    records: Records, s: dict[str, np.ndarray], st: dict[str, np.ndarray], cohort: np.ndarray
+) -> np.ndarray:
+    """For each spell of the cohort: was the person at home 91 days after leaving the bed?
 
-
-def at_home_on(history: list[tuple[float, str]], day: float) -> bool:
-    """Was the person at home (with or without support) at time `day`, by their history of moves?
-
-    The history is in time order; the place that counts is that of the last move on or before `day`.
+    At home means alive, not in hospital (nor sent elsewhere for want of a
+    bed) and not in a care home or an intermediate care bed; reablement and
+    home care happen at home. Where a person is on a day comes from the
+    records (s: spell_table, st: stay_table): the last spell of theirs to
+    begin on or before it and the last community stay to begin on or before
+    it, each either over by then or not, and when they died.
     """
-    moves = bisect_right(history, day, key=itemgetter(0))
-    return moves > 0 and history[moves - 1][1] in AT_HOME
+    return at_home_on(records, s, st, s["patient"][cohort], s["left_bed"][cohort] + AT_HOME_DAY)
+
+
+def at_home_on(
+    records: Records, s: dict[str, np.ndarray], st: dict[str, np.ndarray], who: np.ndarray, day: np.ndarray
+) -> np.ndarray:
+    """Was each person `who` at home (ASCOF 2B(1), see at_home_after) at the time `day`?
+
+    Before a person's first spell they are nowhere the model knows of: not at home.
+    """
+    spell = last_begun(s["patient"], s["arrival"], who, day)
+    # a spell not over by the day: still in hospital, or diverted (gone elsewhere, left_bed never set)
+    in_hospital = (spell >= 0) & ~(s["left_bed"][spell] <= day)
+    begun = ~st["background"] & ~np.isnan(st["started"])
+    stay = last_begun(st["patient"][begun], st["started"][begun], who, day)
+    residential = np.isin(st["service"][begun], list(RESIDENTIAL_SERVICES))[stay]
+    in_residential_care = (stay >= 0) & residential & ~(st["released"][begun][stay] <= day)
+    dead = death_times(records, s, st)[who] <= day
+    return (spell >= 0) & ~(in_hospital | in_residential_care | dead)
+
+
+def last_begun(person: np.ndarray, start: np.ndarray, query_person: np.ndarray, query_day: np.ndarray) -> np.ndarray:
+    """For each query, the index of that person's last record (person, start) to begin on or before the day; -1: none.
+
+    Records and queries are put in one order, by person and then time, a query
+    after any record that begins at its very time; the last record at or
+    before each place in that order is then a running maximum, and it answers
+    the query if it is the same person's.
+    """
+    people = np.concatenate([person, query_person])
+    is_query = np.arange(len(people)) >= len(person)
+    order = np.lexsort((is_query, np.concatenate([start, query_day]), people))
+    place = np.arange(len(order))
+    last = order[np.maximum.accumulate(np.where(is_query[order], 0, place))]  # 0 until a first record
+    answers = np.flatnonzero(is_query[order])
+    found = last[answers]
+    mine = ~is_query[found] & (people[found] == people[order[answers]])
+    result = np.full(len(query_person), -1)
+    result[order[answers] - len(person)] = np.where(mine, found, -1)
+    return result
+
+
+def death_times(records: Records, s: dict[str, np.ndarray], st: dict[str, np.ndarray]) -> np.ndarray:
+    """Time of death of each person (indexed by patient number; inf: alive at the end), wherever it came."""
+    ids = [s["patient"], st["patient"][st["patient"] >= 0], np.fromiter(records.home_deaths, int, len(records.home_deaths))]
+    death = np.full(max((int(i.max()) for i in ids if len(i)), default=-1) + 1, math.inf)
+    np.minimum.at(death, s["patient"][s["died"]], s["left_bed"][s["died"]])
+    in_service = (st["outcome"] == DIED) & (st["patient"] >= 0)
+    np.minimum.at(death, st["patient"][in_service], st["released"][in_service])
+    np.minimum.at(death, ids[2], np.fromiter(records.home_deaths.values(), float, len(records.home_deaths)))
+    return death
 
 
 def time_in_horizon(start: np.ndarray, end: np.ndarray, horizon: float) -> float:
@@ -220,16 +268,18 @@ def _compute(records: Records, scenario: Scenario) -> dict[str, float]:
 
     out["readmissions_per_year"] = (admitted & s["readmission"]).sum() * per_year
     out["readmission_30d_rate"] = _mean(readmitted_within_window(s)[readmission_followed_up(s, live, horizon)])
-    out["at_home_91d_rate"] = _mean(at_home_after(records, s, at_home_cohort(s, live, horizon)))
-    out.update(_community_indicators(records, scenario, occupied_days))
+    st = stay_table(records)
+    out["at_home_91d_rate"] = _mean(at_home_after(records, s, st, at_home_cohort(s, live, horizon)))
+    out.update(_community_indicators(st, records, scenario, occupied_days))
     return out
 
 
-def _community_indicators(records: Records, scenario: Scenario, occupied_days: float) -> dict[str, float]:
+def _community_indicators(
+    st: dict[str, np.ndarray], records: Records, scenario: Scenario, occupied_days: float
+) -> dict[str, float]:
     """Use, waits and outcomes of the community services, and what all care costs."""
     horizon = records.horizon_days
     per_year = 365.0 / horizon
-    st = stay_table(records)
     cohort = ~st["background"]
     services = scenario.services
     capacity = {

@@ -18,6 +18,7 @@ from sim.indicators import (
     readmission_followed_up,
     readmitted_within_window,
     spell_table,
+    stay_table,
 )
 from sim.model.records import Records
 from sim.scenario.schema import PATHWAYS, Scenario
@@ -36,7 +37,7 @@ def spell_listing(records: Records, scenario: Scenario) -> pd.DataFrame:
     readmitted_30 = np.where(readmission_followed_up(s, live, horizon), readmitted_within_window(s), None)
     cohort = at_home_cohort(s, live, horizon)
     at_home = np.full(len(outcome), None, dtype=object)
-    at_home[cohort] = at_home_after(records, s, cohort)
+    at_home[cohort] = at_home_after(records, s, stay_table(records), cohort)
     spell_number = pd.Series(s["patient"]).groupby(s["patient"]).cumcount().to_numpy() + 1
     return pd.DataFrame(
         {

@@ -3,7 +3,8 @@
 Spec: of those discharged alive into reablement or rehabilitation, the share at
 home (alive, not in hospital nor a care home) 91 days after discharge; cost =
 acute bed days, reablement, home care, intermediate care and care home use at
-the scenario's unit costs. The 91-day rule is tested on constructed histories,
+the scenario's unit costs. The 91-day rule is tested on constructed histories (written
+as the records the model would leave),
 then end to end on tiny deterministic scenarios whose answer is known exactly;
 costs are recomputed from the records by hand.
 """
@@ -14,10 +15,11 @@ import json
 import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from sim.indicators import at_home_on, compute_indicators
-from sim.model import draw_arrivals, simulate
+from sim.indicators import at_home_after, at_home_cohort, at_home_on, compute_indicators, spell_table, stay_table
+from sim.model import Records, SpellRecord, StayRecord, draw_arrivals, simulate
 from sim.runner import run_replication
 from sim.scenario import load_scenario
 from sim.streams import Streams
@@ -41,7 +43,9 @@ def simulate_replication(scenario, replication: int = 0):
 
 
 # --- the 91-day rule on constructed histories ---------------------------------------------------
-# A history lists (time, place) moves from the discharge on; day 91 is 91 days after the discharge at 0.
+# A history lists (time, place) moves of one person from a discharge at 0 on; `records_of` writes
+# it as the model would (spells, community stays, a death at home), and the rule reads the records.
+# Day 91 is 91 days after the discharge.
 
 HISTORIES = [
     ("plain home", [(0.0, "reablement"), (14.0, "home")], True),
@@ -50,29 +54,100 @@ HISTORIES = [
     ("home care after intermediate care", [(0.0, "intermediate_care"), (40.0, "home_care")], True),
     ("died before day 91", [(0.0, "reablement"), (14.0, "home"), (60.0, "died")], False),
     ("died in reablement", [(0.0, "reablement"), (10.0, "died")], False),
+    ("died in hospital", [(0.0, "reablement"), (14.0, "home"), (70.0, "hospital"), (75.0, "died")], False),
     ("in hospital on day 91", [(0.0, "reablement"), (14.0, "home"), (85.0, "hospital")], False),
     ("readmitted on day 91 itself", [(0.0, "reablement"), (14.0, "home"), (91.0, "hospital")], False),
     ("moved to a care home", [(0.0, "intermediate_care"), (30.0, "care_home")], False),
     ("still in an intermediate care bed", [(0.0, "intermediate_care")], False),
+    ("left intermediate care on day 91 itself", [(0.0, "intermediate_care"), (91.0, "home")], True),
     ("readmitted and back home", [(0.0, "reablement"), (14.0, "home"), (30.0, "hospital"), (40.0, "home")], True),
     ("readmitted, back to reablement", [(0.0, "reablement"), (5.0, "hospital"), (12.0, "reablement")], True),
-    ("death written ahead, after day 91", [(0.0, "reablement"), (14.0, "home"), (200.0, "died")], True),
-    ("death written ahead, just after day 91", [(0.0, "reablement"), (14.0, "home"), (91.5, "died")], True),
-    ("sent elsewhere (no bed)", [(0.0, "reablement"), (14.0, "home"), (50.0, "hospital"), (50.0, "elsewhere")], False),
+    ("death at home after day 91", [(0.0, "reablement"), (14.0, "home"), (200.0, "died")], True),
+    ("death at home just after day 91", [(0.0, "reablement"), (14.0, "home"), (91.5, "died")], True),
+    ("sent elsewhere (no bed)", [(0.0, "reablement"), (14.0, "home"), (50.0, "elsewhere")], False),
 ]
 
 
-@pytest.mark.parametrize("history, at_home", [h[1:] for h in HISTORIES], ids=[h[0] for h in HISTORIES])
-def test_at_home_on_day_91(history, at_home):
-    assert at_home_on(history, 91.0) is at_home
+def records_of(history: list[tuple[float, str]]) -> Records:
+    """One person's records (patient 0), discharged at 0 after a spell from day -5, then moving as `history` says."""
+    records = Records(horizon_days=400.0, warmup_days=0.0)
+    first = SpellRecord(0, 0, 1, False, -5.0)
+    first.admitted, first.optimised, first.left_bed, first.service = -5.0, 0.0, 0.0, history[0][1]
+    records.spells.append(first)
+    current = None  # the record of where the person is: a spell, a stay, or None at home
+    for time, place in history:
+        if isinstance(current, SpellRecord):
+            current.left_bed = time
+            current.died = place == "died"
+        elif isinstance(current, StayRecord):
+            current.released, current.outcome = time, place
+        if place in ("hospital", "elsewhere"):
+            current = SpellRecord(0, 0, 0, True, time)
+            current.diverted = place == "elsewhere"
+            if not current.diverted:
+                current.admitted = time
+            records.spells.append(current)
+        elif place == "died" and current is None:
+            records.home_deaths[0] = time
+        elif place not in ("home", "died"):
+            current = StayRecord(place, 0, time)
+            current.reserved = current.started = time
+            records.stays.append(current)
+        else:
+            current = None
+    return records
+
+
+def at_home(records: Records, day: float) -> bool:
+    """Was patient 0 at home at `day`, by the rule the indicator uses?"""
+    result = at_home_on(records, spell_table(records), stay_table(records), np.array([0]), np.array([day]))
+    return bool(result[0])
+
+
+@pytest.mark.parametrize("history, expected", [h[1:] for h in HISTORIES], ids=[h[0] for h in HISTORIES])
+def test_at_home_on_day_91(history, expected):
+    assert at_home(records_of(history), 91.0) is expected
+
+
+def test_the_at_home_rate_counts_the_constructed_case():
+    """The indicator itself, on the records of one constructed case: its only cohort spell, at home or not."""
+    for name, history, expected in HISTORIES:
+        records = records_of(history)
+        s, st = spell_table(records), stay_table(records)
+        cohort = at_home_cohort(s, ~np.isnan(s["left_bed"]) & ~s["died"] & (s["left_bed"] >= 0), records.horizon_days)
+        assert cohort.sum() == 1, name
+        assert bool(at_home_after(records, s, st, cohort)[0]) is expected, name
 
 
 def test_at_home_on_follows_the_day_asked_for():
-    history = [(100.0, "reablement"), (110.0, "home"), (150.0, "hospital"), (160.0, "home"), (250.0, "died")]
-    assert at_home_on(history, 100.0 + 91)
-    assert not at_home_on(history, 155.0)
-    assert not at_home_on(history, 99.0)  # before the first move: nowhere known
-    assert not at_home_on(history, 300.0)
+    records = records_of([(0.0, "reablement"), (10.0, "home"), (50.0, "hospital"), (60.0, "home"), (150.0, "died")])
+    assert at_home(records, 91.0)
+    assert not at_home(records, 55.0)  # readmitted
+    assert not at_home(records, -1.0)  # still in the first spell
+    assert not at_home(records, -6.0)  # not yet arrived
+    assert at_home(records, 149.9)
+    assert not at_home(records, 150.0)  # died that moment
+    assert not at_home(records, 300.0)
+
+
+def test_each_query_reads_its_own_persons_records():
+    """Several people at once: the last record begun by the day is looked up per person, not across people."""
+    plain, in_care = [(0.0, "reablement"), (14.0, "home")], [(0.0, "intermediate_care"), (30.0, "care_home")]
+    records = Records(horizon_days=400.0, warmup_days=0.0)
+    for patient, (history, later) in enumerate([(in_care, 0.0), (plain, 0.0), (in_care, 0.0), (plain, 0.0), (plain, 100.0)]):
+        one = records_of([(time + later, place) for time, place in history])
+        for spell in one.spells:
+            spell.patient = patient
+            if spell.arrival == -5.0:  # the first spell, discharged at 0 (`later` days later for person 4)
+                spell.arrival, spell.admitted, spell.optimised, spell.left_bed = (t + later for t in (-5.0, -5.0, 0.0, 0.0))
+        for stay in one.stays:
+            stay.patient = patient
+        records.spells += one.spells
+        records.stays += one.stays
+    people, days = np.array([0, 1, 2, 1, 4, 4]), np.array([91.0, 91.0, 91.0, 5.0, 191.0, 50.0])
+    answer = at_home_on(records, spell_table(records), stay_table(records), people, days)
+    # the last: person 4 has not arrived by day 50, though person 3, just before in every order, is at home then
+    assert answer.tolist() == [False, True, False, True, True, False]
 
 
 # --- 91 days at home, end to end -----------------------------------------------------------------

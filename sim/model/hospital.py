@@ -20,11 +20,7 @@ from sim.model.person import Person
 from sim.model.pool import Pool
 from sim.model.records import (
     DIED,
-    ELSEWHERE,
     EXITS,
-    FOLLOWED_SERVICES,
-    HOME,
-    HOSPITAL,
     NOT_YET,
     Records,
     SpellRecord,
@@ -116,12 +112,9 @@ class Hospital:
                     now = env.now
                     self.at_home -= 1
             if where != "readmitted":
-                if where == DIED:
-                    person.move(now, DIED)
                 self.exited["died_after_discharge" if where == DIED else "home"] += 1  # home: no more events
                 return
             self.exited["readmitted"] += 1
-            person.move(now, HOSPITAL)  # back at the front door (a first spell has no moves to keep: nobody is followed yet)
             if spell is not None:  # None: in a service when the census was taken
                 spell.next_arrival = now
             spell, at_home = None, False
@@ -144,7 +137,6 @@ class Hospital:
             if self.divert_when_full and not self.beds.is_free():
                 spell.diverted = True  # a loss system: no bed, sent elsewhere
                 self.exited["diverted"] += 1
-                person.move(now, ELSEWHERE)
                 return None
             bed = self.beds.request()
             if bed is not None:
@@ -158,7 +150,6 @@ class Hospital:
             if draws.dies:
                 spell.left_bed, spell.died = now, True
                 self.beds.release()
-                person.move(now, DIED)
                 self.exited["died_in_hospital"] += 1
                 return None
             spell.optimised = now
@@ -171,8 +162,6 @@ class Hospital:
         service = self.first_service(draws)
         if service is not None:  # still in the bed, until the service can take them
             spell.service = service.name
-            if service.name in FOLLOWED_SERVICES:
-                person.follow(self.records.history.setdefault(person.id, []))
             arranging = service.arranging_days(person)
             if arranging > 0:
                 yield env.timeout(arranging)
@@ -198,15 +187,14 @@ class Hospital:
     def home(self, person: Person, now: float) -> str:
         """Home without a package at `now`: "readmitted" if a readmission comes in this run, else "home".
 
-        A death at home needs no event (it frees no place): it goes into the
-        person's history (for the 91-day indicator), dated ahead.
+        A death at home needs no event (it frees no place): it is recorded
+        ahead, if it comes in this run.
         """
-        person.move(now, HOME)
         death_at = now + person.draws.home_death_days
         if person.readmit_at < death_at and person.readmit_at < self.horizon:
             return "readmitted"
-        if death_at < math.inf:
-            person.move(death_at, DIED)
+        if death_at < self.horizon:
+            self.records.home_deaths[person.id] = death_at
         return "home"
 
     def bed_schedule(self) -> Generator[simpy.Event, None, None]:

@@ -1,4 +1,4 @@
-"""What the model remembers: lean records per spell, per service stay and per person.
+"""What the model remembers: lean records per spell and per service stay, and deaths at home.
 
 Records hold times and outcomes only; every indicator is computed from them
 afterwards (sim.indicators), so the model does no statistics and no I/O.
@@ -13,12 +13,7 @@ from sim.scenario.schema import SERVICES
 
 NOT_YET = math.nan  # a time that has not come (yet): this one object, so `x is NOT_YET` tests it
 
-# Where a person is; `history` lists (time, place) each time it changes. A
-# death at home after the person left the model is written ahead of time.
-HOSPITAL, HOME, DIED, ELSEWHERE = "hospital", "home", "died", "elsewhere"  # elsewhere: diverted
-AT_HOME = frozenset({HOME, "reablement", "home_care"})  # reablement and home care happen at home
-# People discharged into these are followed up (ASCOF 2B(1): at home 91 days later)
-FOLLOWED_SERVICES = frozenset({"reablement", "intermediate_care"})
+DIED = "died"  # how a service stay can end, and where a person can go
 
 
 class SpellRecord:
@@ -85,6 +80,6 @@ class Records:
     warmup_days: float
     spells: list[SpellRecord] = field(default_factory=list)
     stays: list[StayRecord] = field(default_factory=list)
-    # moves of each person followed up after a discharge into reablement or intermediate care
-    history: dict[int, list[tuple[float, str]]] = field(default_factory=dict)
+    # deaths at home, without a package (patient -> time): the only deaths no spell or stay records
+    home_deaths: dict[int, float] = field(default_factory=dict)
     census: list[tuple] = field(default_factory=list)

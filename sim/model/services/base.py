@@ -106,7 +106,6 @@ class Service:
         person.stay, person.next_stay = person.next_stay, None
         person.stay.started = now
         self.in_service += 1
-        person.move(now, self.name)
 
     def leave(self, person: Person, outcome: str) -> None:
         """The person goes; the place is free for the next in the queue."""
