@@ -76,6 +76,19 @@ def test_the_census_people_are_where_the_census_says_on_day_0():
         assert day0[f"{service}_in_service"] == sum(e.place == service for e in census)
 
 
+def test_the_census_leaves_out_people_who_died_at_home():
+    """Someone at home after a recent discharge is listed only while alive: deaths at home are on the records."""
+    source = load_scenario(BASELINE, ["run.horizon_days=0.001"])
+    streams = Streams(source.run.seed + 1, 0)
+    records = simulate(source, draw_arrivals(source, streams), streams)
+    last_discharge = {s.patient: s.left_bed for s in records.spells}  # spells are in order of arrival
+    died_lately = [p for p, t in records.home_deaths.items() if t <= 0.0 and 0.0 <= -last_discharge[p] < 30.0]
+    at_home = sum(e.place == "home" for e in census_of(records, source, at=0.0))
+    records.home_deaths.clear()
+    assert len(died_lately) > 0  # the run has such people, or this would test nothing
+    assert sum(e.place == "home" for e in census_of(records, source, at=0.0)) - at_home == len(died_lately)
+
+
 def test_more_people_in_beds_than_beds_is_refused(tmp_path, capsys):
     rows = "place,age_band,pathway,days,delayed_days\n" + "acute_bed,85+,p0,1.0,0\n" * 3
     (tmp_path / "census.csv").write_text(rows)

@@ -157,7 +157,7 @@ def census_of(records: Records, scenario: Scenario, at: float, seed: int = 0) ->
     for spell in records.spells:
         since = at - spell.left_bed
         if (0 <= since < READMISSION_WINDOW_DAYS and not spell.died and spell.patient not in in_service
-                and not spell.next_arrival <= at):
+                and not spell.next_arrival <= at and not records.home_deaths.get(spell.patient, math.inf) <= at):
             entries.append(CensusEntry(place="home", age_band=scenario.age_bands[spell.band],
                                        pathway=PATHWAYS[spell.pathway], days=since))
     outside: list[tuple[str, float]] = []
