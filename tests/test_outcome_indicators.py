@@ -68,11 +68,13 @@ HISTORIES = [
 ]
 
 
-def records_of(history: list[tuple[float, str]]) -> Records:
-    """One person's records (patient 0), discharged at 0 after a spell from day -5, then moving as `history` says."""
-    records = Records(horizon_days=400.0, warmup_days=0.0)
-    first = SpellRecord(0, 0, 1, False, -5.0)
-    first.admitted, first.optimised, first.left_bed, first.service = -5.0, 0.0, 0.0, history[0][1]
+def records_of(history: list[tuple[float, str]], patient: int = 0, into: Records | None = None) -> Records:
+    """One person's records, as the model would write them: a five-day spell ending in a discharge at the
+    first move's time, then a spell, a community stay or a death at home for each move of `history`."""
+    records = into or Records(horizon_days=400.0, warmup_days=0.0)
+    discharged = history[0][0]
+    first = SpellRecord(patient, 0, 1, False, discharged - 5.0)
+    first.admitted, first.optimised, first.left_bed, first.service = discharged - 5.0, discharged, discharged, history[0][1]
     records.spells.append(first)
     current = None  # the record of where the person is: a spell, a stay, or None at home
     for time, place in history:
@@ -82,15 +84,15 @@ def records_of(history: list[tuple[float, str]]) -> Records:
         elif isinstance(current, StayRecord):
             current.released, current.outcome = time, place
         if place in ("hospital", "elsewhere"):
-            current = SpellRecord(0, 0, 0, True, time)
+            current = SpellRecord(patient, 0, 0, True, time)
             current.diverted = place == "elsewhere"
             if not current.diverted:
                 current.admitted = time
             records.spells.append(current)
         elif place == "died" and current is None:
-            records.home_deaths[0] = time
+            records.home_deaths[patient] = time
         elif place not in ("home", "died"):
-            current = StayRecord(place, 0, time)
+            current = StayRecord(place, patient, time)
             current.reserved = current.started = time
             records.stays.append(current)
         else:
@@ -133,17 +135,10 @@ def test_at_home_on_follows_the_day_asked_for():
 def test_each_query_reads_its_own_persons_records():
     """Several people at once: the last record begun by the day is looked up per person, not across people."""
     plain, in_care = [(0.0, "reablement"), (14.0, "home")], [(0.0, "intermediate_care"), (30.0, "care_home")]
+    later = [(time + 100.0, place) for time, place in plain]  # discharged on day 100
     records = Records(horizon_days=400.0, warmup_days=0.0)
-    for patient, (history, later) in enumerate([(in_care, 0.0), (plain, 0.0), (in_care, 0.0), (plain, 0.0), (plain, 100.0)]):
-        one = records_of([(time + later, place) for time, place in history])
-        for spell in one.spells:
-            spell.patient = patient
-            if spell.arrival == -5.0:  # the first spell, discharged at 0 (`later` days later for person 4)
-                spell.arrival, spell.admitted, spell.optimised, spell.left_bed = (t + later for t in (-5.0, -5.0, 0.0, 0.0))
-        for stay in one.stays:
-            stay.patient = patient
-        records.spells += one.spells
-        records.stays += one.stays
+    for patient, history in enumerate([in_care, plain, in_care, plain, later]):
+        records_of(history, patient, into=records)
     people, days = np.array([0, 1, 2, 1, 4, 4]), np.array([91.0, 91.0, 91.0, 5.0, 191.0, 50.0])
     answer = at_home_on(records, spell_table(records), stay_table(records), people, days)
     # the last: person 4 has not arrived by day 50, though person 3, just before in every order, is at home then
