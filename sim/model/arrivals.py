@@ -22,6 +22,7 @@ import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import partial
+from itertools import chain
 from typing import NamedTuple
 
 import numpy as np
@@ -83,11 +84,13 @@ class Arrivals:
         return self.columns[name]
 
     def each(self) -> Iterator[tuple[float, Draws]]:
-        """(request time, draws) of each patient, in time order."""
-        times = self.time.tolist()
-        for start in range(0, len(times), self.BLOCK):
-            block = to_draws({name: values[start : start + self.BLOCK] for name, values in self.columns.items()})
-            yield from zip(times[start : start + self.BLOCK], block, strict=True)
+        """(request time, draws) of each patient, in time order; a block's Draws are made as it is reached."""
+        blocks = (self.block(start) for start in range(0, len(self.time), self.BLOCK))
+        return zip(self.time.tolist(), chain.from_iterable(blocks), strict=True)
+
+    def block(self, start: int) -> list[Draws]:
+        """The Draws of patients start, start + 1, ... (BLOCK of them, or to the end)."""
+        return to_draws({name: values[start : start + self.BLOCK] for name, values in self.columns.items()})
 
 
 def draw_arrivals(scenario: Scenario, streams: Streams) -> Arrivals:
