@@ -17,7 +17,7 @@ import numpy as np
 
 from sim.calendar import month
 from sim.model.arrivals import READMISSION_WINDOW_DAYS
-from sim.model.records import CENSUS_COLUMNS, DIED, Records
+from sim.model.records import CENSUS_COLUMNS, Records, deaths
 from sim.scenario.schema import PATHWAYS, SERVICES, Scenario
 
 AT_HOME_DAY = 91.0  # ASCOF 2B(1): still at home 91 days after discharge
@@ -155,14 +155,22 @@ def at_home_on(
     Before a person's first spell they are nowhere the model knows of: not at home.
     """
     spell = last_begun(s["patient"], s["arrival"], who, day)
+    known = spell >= 0
+    if not known.any():
+        return known
     # a spell not over by the day: still in hospital, or diverted (gone elsewhere, left_bed never set)
-    in_hospital = (spell >= 0) & ~(s["left_bed"][spell] <= day)
+    in_hospital = known & ~(s["left_bed"][np.where(known, spell, 0)] <= day)
     begun = ~st["background"] & ~np.isnan(st["started"])
-    stay = last_begun(st["patient"][begun], st["started"][begun], who, day)
-    residential = np.isin(st["service"][begun], list(RESIDENTIAL_SERVICES))[stay]
-    in_residential_care = (stay >= 0) & residential & ~(st["released"][begun][stay] <= day)
-    dead = death_times(records, s, st)[who] <= day
-    return (spell >= 0) & ~(in_hospital | in_residential_care | dead)
+    stays = {name: st[name][begun] for name in ("patient", "started", "released", "service")}
+    stay = last_begun(stays["patient"], stays["started"], who, day)
+    in_residential_care = np.zeros(len(who), dtype=bool)
+    if len(stays["started"]):  # a place held (to its release, bridging included) in a care home or intermediate care
+        held = np.where(stay >= 0, stay, 0)
+        residential = np.isin(stays["service"][held], list(RESIDENTIAL_SERVICES))
+        in_residential_care = (stay >= 0) & residential & ~(stays["released"][held] <= day)
+    died = deaths(records)
+    dead = np.array([died.get(person, math.inf) for person in who.tolist()], dtype=float) <= day
+    return known & ~(in_hospital | in_residential_care | dead)
 
 
 def last_begun(person: np.ndarray, start: np.ndarray, query_person: np.ndarray, query_day: np.ndarray) -> np.ndarray:
@@ -184,17 +192,6 @@ def last_begun(person: np.ndarray, start: np.ndarray, query_person: np.ndarray, 
     result = np.full(len(query_person), -1)
     result[order[answers] - len(person)] = np.where(mine, found, -1)
     return result
-
-
-def death_times(records: Records, s: dict[str, np.ndarray], st: dict[str, np.ndarray]) -> np.ndarray:
-    """Time of death of each person (indexed by patient number; inf: alive at the end), wherever it came."""
-    ids = [s["patient"], st["patient"][st["patient"] >= 0], np.fromiter(records.home_deaths, int, len(records.home_deaths))]
-    death = np.full(max((int(i.max()) for i in ids if len(i)), default=-1) + 1, math.inf)
-    np.minimum.at(death, s["patient"][s["died"]], s["left_bed"][s["died"]])
-    in_service = (st["outcome"] == DIED) & (st["patient"] >= 0)
-    np.minimum.at(death, st["patient"][in_service], st["released"][in_service])
-    np.minimum.at(death, ids[2], np.fromiter(records.home_deaths.values(), float, len(records.home_deaths)))
-    return death
 
 
 def time_in_horizon(start: np.ndarray, end: np.ndarray, horizon: float) -> float:

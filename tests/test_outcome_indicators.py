@@ -3,10 +3,10 @@
 Spec: of those discharged alive into reablement or rehabilitation, the share at
 home (alive, not in hospital nor a care home) 91 days after discharge; cost =
 acute bed days, reablement, home care, intermediate care and care home use at
-the scenario's unit costs. The 91-day rule is tested on constructed histories (written
-as the records the model would leave),
-then end to end on tiny deterministic scenarios whose answer is known exactly;
-costs are recomputed from the records by hand.
+the scenario's unit costs. The 91-day rule is tested on constructed histories,
+written as the records the model would leave, then end to end on tiny
+deterministic scenarios whose answer is known exactly; costs are recomputed
+from the records by hand.
 """
 
 from __future__ import annotations
@@ -68,19 +68,23 @@ HISTORIES = [
 ]
 
 
+PATHWAY_OF_SERVICE = {"reablement": 1, "home_care": 1, "intermediate_care": 2, "care_home": 3}
+
+
 def records_of(history: list[tuple[float, str]], patient: int = 0, into: Records | None = None) -> Records:
     """One person's records, as the model would write them: a five-day spell ending in a discharge at the
     first move's time, then a spell, a community stay or a death at home for each move of `history`."""
     records = into or Records(horizon_days=400.0, warmup_days=0.0)
     discharged = history[0][0]
     first = SpellRecord(patient, 0, 1, False, discharged - 5.0)
-    first.admitted, first.optimised, first.left_bed, first.service = discharged - 5.0, discharged, discharged, history[0][1]
+    first.admitted, first.optimised = discharged - 5.0, discharged
     records.spells.append(first)
-    current = None  # the record of where the person is: a spell, a stay, or None at home
+    current = first  # the record of where the person is: a spell, a stay, or None at home
     for time, place in history:
-        if isinstance(current, SpellRecord):
-            current.left_bed = time
-            current.died = place == "died"
+        if isinstance(current, SpellRecord):  # discharged (or died) now; a spell records the service it led to
+            current.left_bed, current.died = time, place == "died"
+            if place in PATHWAY_OF_SERVICE:
+                current.service, current.pathway = place, PATHWAY_OF_SERVICE[place]
         elif isinstance(current, StayRecord):
             current.released, current.outcome = time, place
         if place in ("hospital", "elsewhere"):
@@ -91,7 +95,7 @@ def records_of(history: list[tuple[float, str]], patient: int = 0, into: Records
             records.spells.append(current)
         elif place == "died" and current is None:
             records.home_deaths[patient] = time
-        elif place not in ("home", "died"):
+        elif place in PATHWAY_OF_SERVICE:
             current = StayRecord(place, patient, time)
             current.reserved = current.started = time
             records.stays.append(current)
@@ -112,13 +116,37 @@ def test_at_home_on_day_91(history, expected):
 
 
 def test_the_at_home_rate_counts_the_constructed_case():
-    """The indicator itself, on the records of one constructed case: its only cohort spell, at home or not."""
+    """The indicator itself, on the records of each constructed case: the spell discharged at 0 is in the cohort."""
     for name, history, expected in HISTORIES:
         records = records_of(history)
         s, st = spell_table(records), stay_table(records)
-        cohort = at_home_cohort(s, ~np.isnan(s["left_bed"]) & ~s["died"] & (s["left_bed"] >= 0), records.horizon_days)
-        assert cohort.sum() == 1, name
-        assert bool(at_home_after(records, s, st, cohort)[0]) is expected, name
+        live = (s["left_bed"] >= 0) & (s["left_bed"] < records.horizon_days) & ~s["died"]  # as compute_indicators has it
+        cohort = at_home_cohort(s, live, records.horizon_days)
+        first = np.flatnonzero(cohort)[s["left_bed"][cohort] == 0.0]
+        assert len(first) == 1, name
+        assert bool(at_home_after(records, s, st, cohort)[s["left_bed"][cohort] == 0.0][0]) is expected, name
+
+
+def test_a_place_held_while_waiting_for_the_next_counts_until_it_is_given_back():
+    """Bridging: care in the intermediate care bed ended on day 60, but the bed is held until a care home place on day 100."""
+    records = records_of([(0.0, "intermediate_care"), (100.0, "care_home")])
+    records.stays[0].care_end = 60.0
+    assert not at_home(records, 91.0)
+
+
+def test_a_place_reserved_but_never_taken_does_not_count():
+    """A care home place reserved on day 65 for someone in intermediate care, who is readmitted on day 70
+    before moving in and goes home on day 80: on day 91 they are at home, not in the care home."""
+    records = records_of([(0.0, "intermediate_care"), (70.0, "hospital"), (80.0, "home")])
+    never_taken = StayRecord("care_home", 0, 60.0)
+    never_taken.reserved, never_taken.outcome = 65.0, "readmitted"  # never started, never released
+    records.stays.append(never_taken)
+    assert at_home(records, 91.0)
+
+
+def test_death_in_a_care_home_is_not_at_home():
+    assert not at_home(records_of([(0.0, "intermediate_care"), (30.0, "care_home"), (60.0, "died")]), 91.0)
+    assert not at_home(records_of([(0.0, "reablement"), (20.0, "home_care"), (60.0, "died")]), 91.0)
 
 
 def test_at_home_on_follows_the_day_asked_for():

@@ -275,8 +275,9 @@ class Hospital:
 
         SimPy's environment and the processes still waiting refer to each other
         in cycles, which only the garbage collector frees, and it would have to
-        scan every record on the way. Letting go of the records here means they
-        are freed as soon as the caller is done with them.
+        scan every record on the way. Letting go of the records here means most
+        are freed as soon as the caller is done with them (those of people
+        still under way at the end go with SimPy's leftovers).
         """
         self.check_conservation()
         records, self.records = self.records, None

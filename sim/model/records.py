@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 
 from sim.scenario.schema import SERVICES
 
-NOT_YET = math.nan  # a time that has not come (yet): this one object, so `x is NOT_YET` tests it
+# A time that has not come (yet). Unset record times are always this one object (never another NaN),
+# so `x is NOT_YET` tells them apart on the model's hot path.
+NOT_YET = math.nan
 
 DIED = "died"  # how a service stay can end, and where a person can go
 
@@ -83,3 +85,11 @@ class Records:
     # deaths at home, without a package (patient -> time): the only deaths no spell or stay records
     home_deaths: dict[int, float] = field(default_factory=dict)
     census: list[tuple] = field(default_factory=list)
+
+
+def deaths(records: Records) -> dict[int, float]:
+    """When each person who died in the run died (patient -> time): in hospital, in a community service or at home."""
+    died = {spell.patient: spell.left_bed for spell in records.spells if spell.died}
+    died.update({stay.patient: stay.released for stay in records.stays if stay.outcome == DIED and not stay.background})
+    died.update(records.home_deaths)
+    return died

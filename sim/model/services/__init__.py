@@ -4,7 +4,7 @@ Every service offers the same small interface (sim.model.services.base.Service):
 
 - `wait_for_place(person, until)`: ask for a place and wait for it (FIFO),
   giving up at `until` (a readmission);
-- `care(person)`: a generator the person's process runs with `yield from`;
+- `care(person, now)`: a generator the person's process runs with `yield from`;
   it holds the place for the person's time in the service, gives it back,
   and returns where the person goes next ("home", "died", "readmitted", or
   another service, whose place it has reserved first).
