@@ -17,7 +17,7 @@ import numpy as np
 
 from sim.calendar import month
 from sim.model.arrivals import READMISSION_WINDOW_DAYS
-from sim.model.records import CENSUS_COLUMNS, Records, deaths
+from sim.model.records import CENSUS_COLUMNS, Records
 from sim.scenario.schema import PATHWAYS, SERVICES, Scenario
 
 AT_HOME_DAY = 91.0  # ASCOF 2B(1): still at home 91 days after discharge
@@ -142,7 +142,7 @@ def at_home_after(
     home care happen at home. Where a person is on a day comes from the
     records (s: spell_table, st: stay_table): the last spell of theirs to
     begin on or before it and the last community stay to begin on or before
-    it, each either over by then or not, and when they died.
+    it, each either over by then or not, and when they died (records.deaths).
     """
     return at_home_on(records, s, st, s["patient"][cohort], s["left_bed"][cohort] + AT_HOME_DAY)
 
@@ -168,7 +168,7 @@ def at_home_on(
         held = np.where(stay >= 0, stay, 0)
         residential = np.isin(stays["service"][held], list(RESIDENTIAL_SERVICES))
         in_residential_care = (stay >= 0) & residential & ~(stays["released"][held] <= day)
-    died = deaths(records)
+    died = records.deaths
     dead = np.array([died.get(person, math.inf) for person in who.tolist()], dtype=float) <= day
     return known & ~(in_hospital | in_residential_care | dead)
 

@@ -73,7 +73,7 @@ PATHWAY_OF_SERVICE = {"reablement": 1, "home_care": 1, "intermediate_care": 2, "
 
 def records_of(history: list[tuple[float, str]], patient: int = 0, into: Records | None = None) -> Records:
     """One person's records, as the model would write them: a five-day spell ending in a discharge at the
-    first move's time, then a spell, a community stay or a death at home for each move of `history`."""
+    first move's time, then a spell, a community stay or a death for each move of `history`."""
     records = into or Records(horizon_days=400.0, warmup_days=0.0)
     discharged = history[0][0]
     first = SpellRecord(patient, 0, 1, False, discharged - 5.0)
@@ -81,6 +81,8 @@ def records_of(history: list[tuple[float, str]], patient: int = 0, into: Records
     records.spells.append(first)
     current = first  # the record of where the person is: a spell, a stay, or None at home
     for time, place in history:
+        if place == "died":
+            records.deaths[patient] = time
         if isinstance(current, SpellRecord):  # discharged (or died) now; a spell records the service it led to
             current.left_bed, current.died = time, place == "died"
             if place in PATHWAY_OF_SERVICE:
@@ -93,8 +95,6 @@ def records_of(history: list[tuple[float, str]], patient: int = 0, into: Records
             if not current.diverted:
                 current.admitted = time
             records.spells.append(current)
-        elif place == "died" and current is None:
-            records.home_deaths[patient] = time
         elif place in PATHWAY_OF_SERVICE:
             current = StayRecord(place, patient, time)
             current.reserved = current.started = time

@@ -24,7 +24,7 @@ from sim.distributions import cdf_of, from_uniform, residual_from_uniform
 from sim.errors import InputError
 from sim.model.arrivals import READMISSION_WINDOW_DAYS, Draws, draw_spells, to_draws
 from sim.model.person import Person
-from sim.model.records import Records, SpellRecord, deaths
+from sim.model.records import Records, SpellRecord
 from sim.scenario.schema import PATHWAYS, CensusEntry, Scenario
 
 if TYPE_CHECKING:
@@ -154,7 +154,7 @@ def census_of(records: Records, scenario: Scenario, at: float, seed: int = 0) ->
         entries.append(CensusEntry(place="acute_bed", age_band=band, pathway=PATHWAYS[spell.pathway],
                                    days=at - spell.admitted, delayed_days=delayed))
     in_service = {stay.patient for stay in records.stays if stay.started <= at and not stay.released <= at}
-    died = deaths(records)
+    died = records.deaths
     for spell in records.spells:  # at home after a discharge in the last 30 days: not back, in a service or dead
         since = at - spell.left_bed
         if (0 <= since < READMISSION_WINDOW_DAYS and not spell.died and spell.patient not in in_service

@@ -150,6 +150,7 @@ class Hospital:
             if draws.dies:
                 spell.left_bed, spell.died = now, True
                 self.beds.release()
+                self.records.deaths[person.id] = now
                 self.exited["died_in_hospital"] += 1
                 return None
             spell.optimised = now
@@ -194,7 +195,7 @@ class Hospital:
         if person.readmit_at < death_at and person.readmit_at < self.horizon:
             return "readmitted"
         if death_at < self.horizon:
-            self.records.home_deaths[person.id] = death_at
+            self.records.deaths[person.id] = death_at
         return "home"
 
     def bed_schedule(self) -> Generator[simpy.Event, None, None]:

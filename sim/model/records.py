@@ -1,4 +1,4 @@
-"""What the model remembers: lean records per spell and per service stay, and deaths at home.
+"""What the model remembers: lean records per spell and per service stay, and deaths.
 
 Records hold times and outcomes only; every indicator is computed from them
 afterwards (sim.indicators), so the model does no statistics and no I/O.
@@ -82,14 +82,7 @@ class Records:
     warmup_days: float
     spells: list[SpellRecord] = field(default_factory=list)
     stays: list[StayRecord] = field(default_factory=list)
-    # deaths at home, without a package (patient -> time): the only deaths no spell or stay records
-    home_deaths: dict[int, float] = field(default_factory=dict)
+    # when each person who died in the run died (patient -> time): in hospital, in a community service or at home
+    deaths: dict[int, float] = field(default_factory=dict)
     census: list[tuple] = field(default_factory=list)
 
-
-def deaths(records: Records) -> dict[int, float]:
-    """When each person who died in the run died (patient -> time): in hospital, in a community service or at home."""
-    died = {spell.patient: spell.left_bed for spell in records.spells if spell.died}
-    died.update({stay.patient: stay.released for stay in records.stays if stay.outcome == DIED and not stay.background})
-    died.update(records.home_deaths)
-    return died

@@ -9,7 +9,7 @@ import simpy
 
 from sim.model.person import Person
 from sim.model.pool import Pool
-from sim.model.records import NOT_YET, Records, StayRecord
+from sim.model.records import DIED, NOT_YET, Records, StayRecord
 
 Process = Generator[simpy.Event, None, object]
 
@@ -114,6 +114,8 @@ class Service:
         if stay.care_end is NOT_YET:  # no bridging: care ended as the place was given back
             stay.care_end = now
         stay.outcome = outcome
+        if outcome == DIED:
+            self.records.deaths[person.id] = now
         self.in_service -= 1
         self.places.release()
 
