@@ -122,9 +122,9 @@ def test_the_at_home_rate_counts_the_constructed_case():
         s, st = spell_table(records), stay_table(records)
         live = (s["left_bed"] >= 0) & (s["left_bed"] < records.horizon_days) & ~s["died"]  # as compute_indicators has it
         cohort = at_home_cohort(s, live, records.horizon_days)
-        first = np.flatnonzero(cohort)[s["left_bed"][cohort] == 0.0]
-        assert len(first) == 1, name
-        assert bool(at_home_after(records, s, st, cohort)[s["left_bed"][cohort] == 0.0][0]) is expected, name
+        discharged_at_0 = s["left_bed"][cohort] == 0.0  # of the cohort's spells
+        assert discharged_at_0.sum() == 1, name
+        assert bool(at_home_after(records, s, st, cohort)[discharged_at_0][0]) is expected, name
 
 
 def test_a_place_held_while_waiting_for_the_next_counts_until_it_is_given_back():

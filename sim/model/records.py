@@ -85,4 +85,3 @@ class Records:
     # when each person who died in the run died (patient -> time): in hospital, in a community service or at home
     deaths: dict[int, float] = field(default_factory=dict)
     census: list[tuple] = field(default_factory=list)
-
