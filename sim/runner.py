@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
+from sim.executors import executor
 from sim.indicators import compute_indicators
 from sim.model import draw_arrivals, simulate
 from sim.scenario import Scenario
@@ -64,19 +65,20 @@ def fewer_garbage_collections() -> Iterator[None]:
 
 
 def run_replications(
-    scenario: Scenario, workers: int = 1, progress: bool = True, keep_spells: bool = False
+    scenario: Scenario, workers: int = 1, progress: bool = True, keep_spells: bool = False,
+    scheduler: str | None = None,
 ) -> list[ReplicationResult]:
-    """All of the scenario's replications, in replication order."""
+    """All of the scenario's replications, in replication order (in this process, on workers or on dask)."""
     count = scenario.run.replications
     bar = tqdm(total=count, desc=scenario.name, unit="rep", disable=not progress, delay=1.0, leave=False)
     results: list[ReplicationResult] = []
     with bar:
-        if workers <= 1:
+        if workers <= 1 and scheduler is None:
             for replication in range(count):
                 results.append(run_replication(scenario, replication, keep_spells))
                 bar.update()
         else:
-            with ProcessPoolExecutor(max_workers=workers) as pool:
+            with executor(workers, scheduler) as pool:
                 futures = [pool.submit(run_replication, scenario, r, keep_spells) for r in range(count)]
                 for future in as_completed(futures):
                     results.append(future.result())

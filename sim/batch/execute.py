@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
-from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
-from contextlib import contextmanager
+from concurrent.futures import Executor, as_completed
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,7 +15,7 @@ from sim import __version__
 from sim.batch.compare import comparison_table, contributions_table
 from sim.batch.plan import Plan
 from sim.batch.store import TaskStore
-from sim.errors import InputError
+from sim.executors import executor
 from sim.results import replications_table, summary_table, write_atomically
 from sim.runner import run_replication
 from sim.scenario import Scenario, scenario_hash
@@ -80,32 +78,3 @@ def run_batch(
     text = json.dumps(metadata, indent=2) + "\n"
     write_atomically(out_dir / "run.json", lambda tmp: tmp.write_text(text, encoding="utf-8"))
     return replications
-
-
-@contextmanager
-def executor(workers: int, scheduler: str | None) -> Iterator[Executor]:
-    """Local processes, or a dask.distributed cluster: both hand out concurrent.futures."""
-    if scheduler is None:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            yield pool
-        return
-    try:
-        from distributed import Client, LocalCluster
-    except ImportError:
-        raise InputError("--scheduler needs dask.distributed: pip install -e '.[cluster]'") from None
-    if scheduler == "local":
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
-        client = Client(cluster)
-    else:
-        cluster = None
-        try:
-            client = Client(scheduler, timeout=30)
-        except OSError as error:
-            raise InputError(f"--scheduler {scheduler}: cannot reach a dask scheduler there ({error})") from None
-    try:
-        with client.get_executor() as pool:
-            yield pool
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()

@@ -29,11 +29,12 @@ import pandas as pd
 from scipy.optimize import least_squares
 from tqdm import tqdm
 
-from sim.batch.execute import executor, run_missing_tasks
+from sim.batch.execute import run_missing_tasks
 from sim.batch.store import TaskStore
 from sim.calibrate.settings import Calibration
 from sim.calibrate.targets import target_table
 from sim.errors import InputError
+from sim.executors import executor
 from sim.results import replications_table, summary_table
 from sim.scenario import scenario_hash
 
