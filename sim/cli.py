@@ -17,6 +17,7 @@ from pathlib import Path
 from sim import __version__
 from sim.errors import InputError
 from sim.precision import DEFAULT_CAP
+from sim.scenario.schema import CENSUS_PLACES
 
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -44,6 +45,15 @@ def whole_number(minimum: int) -> Callable[[str], int]:
 
 
 positive_int, non_negative_int = whole_number(1), whole_number(0)
+
+
+def places_list(text: str) -> list[str]:
+    """An argparse type: census places, comma-separated."""
+    places = [p.strip() for p in text.split(",") if p.strip()]
+    unknown = [p for p in places if p not in CENSUS_PLACES]
+    if unknown or not places:
+        raise argparse.ArgumentTypeError(f"value {text!r}: expected places from {', '.join(CENSUS_PLACES)}, comma-separated")
+    return places
 
 
 def share(text: str) -> float:
@@ -141,6 +151,10 @@ def build_parser() -> ArgumentParser:
     census.add_argument("scenario", help="scenario YAML file")
     census.add_argument("--at", type=float, help="the day of the census (default: the end of the horizon)")
     census.add_argument("--replication", type=non_negative_int, default=0, help="which replication (default 0)")
+    census.add_argument(
+        "--places", type=places_list, metavar="PLACE,PLACE",
+        help=f"only people in these places (of {', '.join(CENSUS_PLACES)}); default: everyone",
+    )
     census.add_argument(
         "--daily", action="store_true",
         help="also write observed_daily.csv: the daily counts from the census day on (an 'observed' series)",
@@ -286,7 +300,7 @@ def command_census(args: argparse.Namespace) -> None:
         raise InputError(f"--at {at:g}: outside the run; expected a day from {-scenario.run.warmup_days:g} to {scenario.run.horizon_days:g}")
     streams = Streams(scenario.run.seed, args.replication)
     records = simulate(scenario, draw_arrivals(scenario, streams), streams)
-    entries = census_of(records, scenario, at, seed=scenario.run.seed)
+    entries = [e for e in census_of(records, scenario, at, seed=scenario.run.seed) if not args.places or e.place in args.places]
     census_file = args.out / f"census_day{at:g}.csv"
     write_atomically(census_file, lambda tmp: write_census(tmp, entries))
     if args.daily:

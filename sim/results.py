@@ -24,7 +24,7 @@ from sim.precision import Precision
 from sim.runner import ReplicationResult
 from sim.scenario import Scenario, scenario_hash
 from sim.stats import bounded_interval
-from sim.trust import precision_warnings, replication_warnings, saturation_warnings
+from sim.trust import precision_warnings, replication_warnings, saturation_warnings, warmup_checks, warmup_warnings
 
 SUMMARY_COLUMNS = ["scenario", "indicator", "unit", "mean", "ci_low", "ci_high", "replications"]
 REPLICATION_COLUMNS = ["scenario", "replication", "indicator", "unit", "value"]
@@ -100,7 +100,11 @@ def write_run(
     """
     replications = replications_table((scenario.name, r.replication, r.indicators) for r in results)
     summary = summary_table(replications)
-    warnings = [*saturation_warnings(summary), *replication_warnings(summary), *precision_warnings(scenario.name, precision)]
+    checks = warmup_checks(scenario, summary, [r.census for r in results])
+    warnings = [
+        *saturation_warnings(summary), *warmup_warnings(scenario, checks), *replication_warnings(summary),
+        *precision_warnings(scenario.name, precision),
+    ]
     tables = {
         "replications.csv": replications,
         "summary.csv": summary,
@@ -125,6 +129,7 @@ def write_run(
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "python": platform.python_version(),
         "precision": precision.record() if precision else None,
+        "warmup_check": [c.record() for c in checks],
         "warnings": warnings,
         "resolved_scenario": scenario.model_dump(mode="json"),
     }

@@ -497,7 +497,7 @@ CENSUS_PLACES = ("waiting_for_bed", "acute_bed", *SERVICES, "home")
 
 
 class CensusEntry(Section):
-    """One person where a census found them when the run starts (day 0)."""
+    """One person where a census found them when the simulation starts (the start of the warm-up; day 0 without one)."""
 
     place: Literal["waiting_for_bed", "acute_bed", "reablement", "home_care", "intermediate_care", "care_home", "home"] = Field(
         description=(
@@ -550,14 +550,22 @@ class Scenario(Section):
     readmission: Readmission = Field(default=Readmission())
     after_discharge: AfterDischarge = Field(default=AfterDischarge())
     costs: Costs = Field(default=Costs())
-    census: list[CensusEntry] | None = Field(
+    census: list[CensusEntry] | str | None = Field(
         default=None,
         description=(
             "Start from a census instead of an empty system: in YAML, the file name of a census CSV (relative to "
             "the scenario file; columns place, age_band, pathway, days, delayed_days), read when the scenario "
-            "loads. The census replaces clients_at_start and residents_at_start; a warm-up is then usually 0."
+            "loads. The census replaces clients_at_start and residents_at_start. People are placed when the "
+            "simulation starts: with a warm-up, at its start."
         ),
     )
+
+    @field_validator("census")
+    @classmethod
+    def _census_read(cls, census: list[CensusEntry] | str | None) -> list[CensusEntry] | None:
+        if isinstance(census, str):  # sim.scenario.load reads the file named in YAML before validation
+            raise ValueError("a census file name is read when a scenario file loads; expected the census itself here")
+        return census
 
     @model_validator(mode="after")
     def _census_bands(self) -> Scenario:
