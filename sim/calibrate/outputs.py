@@ -28,7 +28,8 @@ def fit_table(calibration: Calibration, result: CalibrationResult) -> pd.DataFra
     table.insert(9, "start_simulated", result.start.fit.simulated.to_numpy())
     table.insert(10, "start_z", result.start.fit.z.to_numpy())
     reasons = unmatched_reasons(calibration, result)
-    table.insert(11, "status", [f"unmatched: {reasons[t]}" if t in reasons else "matched" for t in table.target])
+    matched = "matched" if result.converged else f"matched (search stopped: {result.stopped_because})"
+    table.insert(11, "status", [f"unmatched: {reasons[t]}" if t in reasons else matched for t in table.target])
     return table
 
 
