@@ -13,7 +13,8 @@ from tqdm import tqdm
 
 from sim import __version__
 from sim.batch.compare import comparison_table, contributions_table
-from sim.batch.plan import Plan
+from sim.batch.economics import bed_day_value
+from sim.batch.plan import BASELINE, Plan
 from sim.batch.store import TaskStore
 from sim.executors import executor
 from sim.results import replications_table, summary_table, write_atomically
@@ -51,10 +52,11 @@ def run_batch(
     with executor(workers, scheduler) as pool:
         ran = run_missing_tasks(tasks, store, pool, progress, plan.name)
     replications = replications_table((s.name, r, store.load(s.name, r)) for s, r in tasks)
+    value = bed_day_value(plan.scenarios[BASELINE].costs)
     tables = {
         "replications.csv": replications,
         "summary.csv": summary_table(replications),
-        "comparison.csv": comparison_table(replications),
+        "comparison.csv": comparison_table(replications, value),
     }
     if plan.components:
         tables["contributions.csv"] = contributions_table(replications, plan.components)
@@ -66,6 +68,7 @@ def run_batch(
         "fingerprint": plan.fingerprint(),
         "seed": plan.seed,
         "replications": plan.replications,
+        "bed_day_value": value,
         "scenarios": {name: scenario_hash(s) for name, s in plan.scenarios.items()},
         "package": "sim",
         "package_version": __version__,
