@@ -69,6 +69,10 @@ SHARED_FLAGS: dict[str, tuple[tuple, dict]] = {
         help="run on a dask.distributed scheduler at ADDRESS (e.g. tcp://10.0.0.5:8786), or 'local' for a LocalCluster")),
     "report": (("--report",), dict(action="store_true", help="also write report.html into the results folder")),
     "quiet": (("--quiet",), dict(action="store_true", help="no progress bar")),
+    "rank_by": (("--rank-by",), dict(
+        metavar="INDICATOR", default="delayed_bed_days_per_year",
+        help="order the options by their change in this indicator or economic measure, best first "
+             "(default: delayed_bed_days_per_year)")),
 }
 
 
@@ -105,7 +109,14 @@ def build_parser() -> ArgumentParser:
 
     batch = commands.add_parser("batch", help="run many scenarios, resumably, and compare them with the baseline")
     batch.add_argument("batch", help="batch YAML file")
-    add_flags(batch, *RUNNING, out="results folder (default: results/<batch name>/)")
+    add_flags(batch, *RUNNING, "rank_by", out="results folder (default: results/<batch name>/)")
+
+    compare = commands.add_parser(
+        "compare", help="compare option scenarios with a baseline, paired by replication, without a batch file")
+    compare.add_argument("baseline", help="baseline scenario YAML file")
+    compare.add_argument("options", nargs="+", metavar="option", help="option scenario YAML files")
+    add_flags(compare, *RUNNING, "rank_by",
+              out="results folder (default: results/compare-<first option>[-and-<N>-more]/)")
 
     sensitivity = commands.add_parser("sensitivity", help="global sensitivity of indicators to parameter ranges (SALib)")
     sensitivity.add_argument("config", help="sensitivity config YAML file")
@@ -136,7 +147,7 @@ def build_parser() -> ArgumentParser:
 
     report = commands.add_parser("report", help="write a self-contained report.html with figures from a results folder")
     report.add_argument("folder", type=Path, help="results folder of run, batch, sensitivity, calibrate or backtest")
-    add_flags(report, out="folder for report.html and its figure PNGs (default: the results folder)")
+    add_flags(report, "rank_by", out="folder for report.html and its figure PNGs (default: the results folder)")
 
     bench = commands.add_parser("bench", help="measure simulation speed against a plain SimPy reference ward")
     bench.add_argument("--years", type=float, help="simulated years of the bench ward (default 5; 0.5 with --instructions)")
@@ -162,7 +173,7 @@ def write_report_if_asked(args: argparse.Namespace, out_dir: Path) -> None:
     if getattr(args, "report", False):
         from sim.report import write_report
 
-        write_report(out_dir)
+        write_report(out_dir, rank_by=getattr(args, "rank_by", None))
 
 
 def command_run(args: argparse.Namespace) -> None:
@@ -188,14 +199,41 @@ def command_run(args: argparse.Namespace) -> None:
 
 
 def command_batch(args: argparse.Namespace) -> None:
-    from sim.batch import load_batch, run_batch
+    from sim.batch import load_batch
 
+    check_rank_by(args)
     plan = load_batch(args.batch, args.replications, args.seed, args.overrides)
+    run_and_rank(args, plan, args.batch)
+
+
+def command_compare(args: argparse.Namespace) -> None:
+    from sim.batch import comparison_plan
+
+    check_rank_by(args)
+    plan = comparison_plan(args.baseline, args.options, args.replications, args.seed, args.overrides)
+    run_and_rank(args, plan, " ".join(["compare", args.baseline, *args.options]))
+
+
+def check_rank_by(args: argparse.Namespace) -> None:
+    """Refuse an unknown --rank-by before anything runs."""
+    from sim.report.appraisal import check_rank_by
+
+    check_rank_by(args.rank_by)
+
+
+def run_and_rank(args: argparse.Namespace, plan, source: str) -> None:
+    """Run a batch plan, write its tables (and report), and print the options best first in words."""
+    import pandas as pd
+
+    from sim.batch import run_batch
+    from sim.report.appraisal import summary_lines
+
     out_dir = args.out or Path("results") / plan.name
     workers = worker_count(args.workers)
     started = time.perf_counter()
-    run_batch(plan, out_dir, args.batch, workers=workers, scheduler=args.scheduler, progress=not args.quiet)
+    replications = run_batch(plan, out_dir, source, workers=workers, scheduler=args.scheduler, progress=not args.quiet)
     write_report_if_asked(args, out_dir)
+    print("\n".join(summary_lines(pd.read_csv(out_dir / "comparison.csv"), args.rank_by, replications)))
     print(
         f"{plan.name}: {len(plan.scenarios)} scenarios x {plan.replications} replications "
         f"in {time.perf_counter() - started:.1f} s; results in {out_dir}/",
@@ -304,7 +342,7 @@ def command_backtest(args: argparse.Namespace) -> None:
 def command_report(args: argparse.Namespace) -> None:
     from sim.report import write_report
 
-    page = write_report(args.folder, args.out / "report.html" if args.out else None)
+    page = write_report(args.folder, args.out / "report.html" if args.out else None, rank_by=args.rank_by)
     print(f"report: {page}", file=sys.stderr)
 
 
@@ -342,6 +380,7 @@ COMMANDS = {
     "check": command_check,
     "schema": command_schema,
     "batch": command_batch,
+    "compare": command_compare,
     "sensitivity": command_sensitivity,
     "calibrate": command_calibrate,
     "census": command_census,

@@ -72,6 +72,11 @@ def test_money_in_millions_from_a_million_on_one_scale():
     assert format_estimate(400_000, -300_000, 1_100_000, "GBP/year", difference=True) == (
         "GBP +0.4m (GBP -0.3m to GBP +1.1m)")
     assert format_estimate(-120.0, -180.0, -60.0, "GBP/bed day") == "GBP -120 (GBP -180 to GBP -60)"
+    # a table column on one scale: asked for millions, or asked not to use them
+    assert format_estimate(-520_000, -660_000, -380_000, "GBP/year", millions=True) == (
+        "GBP -0.52m (GBP -0.66m to GBP -0.38m)")
+    assert format_number(2_500_000, "GBP", millions=False) == "GBP 2,500,000"
+    assert format_interval(1e6, 3e6, "GBP", millions=False) == "GBP 1,000,000 to GBP 3,000,000"
 
 
 def test_missing_values_and_missing_intervals():
@@ -79,3 +84,4 @@ def test_missing_values_and_missing_intervals():
     assert format_interval(math.nan, 3.0) == "n/a"
     assert format_estimate(8.4321, math.nan, math.nan, "days") == "8.43"  # three significant figures
     assert format_estimate(12_345.6, math.nan, math.nan) == "12,346"  # whole units never rounded away
+    assert format_estimate(670_000, 670_000, 670_000, "GBP/year", difference=True) == "GBP +670,000"  # exact

@@ -70,6 +70,7 @@ def run_batch(
         "replications": plan.replications,
         "bed_day_value": value,
         "scenarios": {name: scenario_hash(s) for name, s in plan.scenarios.items()},
+        "descriptions": {name: s.description for name, s in plan.scenarios.items()},
         "package": "sim",
         "package_version": __version__,
         "tasks_run_now": ran,

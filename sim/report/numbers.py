@@ -90,16 +90,18 @@ def _shown(value: float, unit: str, half_width: float, difference: bool, signed:
 
 def format_number(
     value: float, unit: str = "", half_width: float = math.nan, *,
-    difference: bool = False, signed: bool = False, words: bool = False,
+    difference: bool = False, signed: bool = False, words: bool = False, millions: bool | None = None,
 ) -> str:
     """One value in its unit's style, rounded to what `half_width` (of its 95 % interval) supports.
 
     difference: the value is a difference between two scenarios (signed; % and shares in percentage points).
     signed: show + on positive values (e.g. a relative change in %).
     words: 'percentage points' instead of 'pp', for sentences.
+    millions: money in GBP millions (True), in pounds (False), or in millions from GBP 1m (None), e.g. to
+    keep a table's column on one scale.
     Missing or infinite: 'n/a'.
     """
-    return _shown(value, unit, half_width, difference, signed, words, None)
+    return _shown(value, unit, half_width, difference, signed, words, millions)
 
 
 def _on_one_scale(unit: str, *values: float) -> bool | None:
@@ -111,11 +113,12 @@ def _on_one_scale(unit: str, *values: float) -> bool | None:
 
 def format_interval(
     low: float, high: float, unit: str = "", *, difference: bool = False, signed: bool = False, words: bool = False,
+    millions: bool | None = None,
 ) -> str:
     """'low to high', both rounded to what the interval supports; 'n/a' if an end is missing."""
     if not (math.isfinite(low) and math.isfinite(high)):
         return NOT_AVAILABLE
-    millions = _on_one_scale(unit, low, high)
+    millions = _on_one_scale(unit, low, high) if millions is None else millions
     half_width = (high - low) / 2
     ends = [_shown(end, unit, half_width, difference, signed, words, millions) for end in (low, high)]
     return f"{ends[0]} to {ends[1]}"
@@ -123,16 +126,17 @@ def format_interval(
 
 def format_estimate(
     value: float, low: float, high: float, unit: str = "", *,
-    difference: bool = False, signed: bool = False, words: bool = False,
+    difference: bool = False, signed: bool = False, words: bool = False, millions: bool | None = None,
 ) -> str:
     """'value (low to high)': a mean and its 95 % interval, all three rounded to what the interval supports.
 
-    Money is in millions for all three if any of them reaches GBP 1m, so the
-    three read on one scale. Without an interval (a missing end): the value alone.
+    Money is in millions for all three if any of them reaches GBP 1m (unless
+    `millions` says otherwise), so the three read on one scale. Without an
+    interval (a missing end, or no width: an exact value): the value alone.
     """
-    if not (math.isfinite(low) and math.isfinite(high)):
-        return format_number(value, unit, difference=difference, signed=signed, words=words)
-    millions = _on_one_scale(unit, value, low, high)
+    if not (math.isfinite(low) and math.isfinite(high)) or low == high:
+        return format_number(value, unit, difference=difference, signed=signed, words=words, millions=millions)
+    millions = _on_one_scale(unit, value, low, high) if millions is None else millions
     half_width = (high - low) / 2
     value_text, low_text, high_text = (
         _shown(v, unit, half_width, difference, signed, words, millions) for v in (value, low, high)
