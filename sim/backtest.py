@@ -84,7 +84,10 @@ def write_backtest_plot(daily: pd.DataFrame, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     measures = list(dict.fromkeys(daily.measure))
-    figure, panels = plt.subplots(len(measures), 1, figsize=(8, 2.8 * len(measures)), sharex=True, squeeze=False)
+    from sim.report.figures import MIN_FONT_PT, PAGE_WIDTH
+
+    figure, panels = plt.subplots(len(measures), 1, figsize=(PAGE_WIDTH, 2.8 * len(measures)), sharex=True,
+                                  squeeze=False)
     for axes, measure in zip(panels[:, 0], measures, strict=True):
         rows = daily[daily.measure == measure]
         axes.fill_between(rows.day, rows.simulated_low, rows.simulated_high, color="tab:blue", alpha=0.25,
@@ -94,7 +97,7 @@ def write_backtest_plot(daily: pd.DataFrame, path: Path) -> None:
         axes.set_ylabel(measure.replace("_", " "))
         axes.set_title(f"{measure.replace('_', ' ')}: {rows.inside.mean():.0%} of observed days inside the band",
                        fontsize=10)
-    panels[0, 0].legend(loc="upper right", fontsize=8)
+    panels[0, 0].legend(loc="upper right", fontsize=MIN_FONT_PT)
     panels[-1, 0].set_xlabel("days after the census")
     figure.tight_layout()
     write_atomically(path, lambda tmp: figure.savefig(tmp, format="png", dpi=110))

@@ -206,7 +206,9 @@ def write_chart(rows: pd.DataFrame, path: Path) -> None:
 
     main_index = "mu_star" if (rows["index"] == "mu_star").any() else "ST"
     shown = rows[rows["index"] == main_index].sort_values("value")
-    figure, axes = plt.subplots(figsize=(7, 0.5 * len(shown) + 1.5))
+    from sim.report.figures import PAGE_WIDTH
+
+    figure, axes = plt.subplots(figsize=(PAGE_WIDTH, 0.5 * len(shown) + 1.5))
     errors = [shown.value - shown.ci_low, shown.ci_high - shown.value]
     axes.barh(shown.parameter, shown.value, xerr=errors, color="0.45", ecolor="black", capsize=3)
     indicator = rows.indicator.iloc[0]

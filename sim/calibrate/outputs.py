@@ -174,7 +174,9 @@ def write_fit_plot(fit: pd.DataFrame, path: Path) -> None:
 
     data = fit_plot_data(fit)
     rows = np.arange(len(data))[::-1]
-    figure, axes = plt.subplots(figsize=(8, 0.45 * len(data) + 1.6))
+    from sim.report.figures import MIN_FONT_PT, PAGE_WIDTH
+
+    figure, axes = plt.subplots(figsize=(PAGE_WIDTH, 0.45 * len(data) + 1.6))
     for y, row in zip(rows, data.itertuples(), strict=True):
         axes.plot([row.observed_low, row.observed_high], [y, y], color="0.8", linewidth=9, solid_capstyle="butt")
     axes.axvline(0, color="0.5", linewidth=0.8)
@@ -184,7 +186,7 @@ def write_fit_plot(fit: pd.DataFrame, path: Path) -> None:
     axes.set_yticks(rows, [t.replace("_", " ") for t in data.target])
     axes.set_xlabel("difference from the observed target, % (grey: its 95 % interval)")
     axes.set_title("Targets against the simulation")
-    axes.legend(loc="lower right", fontsize=8)
+    axes.legend(loc="lower right", fontsize=MIN_FONT_PT)
     figure.tight_layout()
     write_atomically(path, lambda tmp: figure.savefig(tmp, format="png", dpi=110))
     plt.close(figure)

@@ -183,7 +183,8 @@ def forest(comparison: pd.DataFrame, indicator: str, order: list[str] | None = N
     for shown, face in ((clear, "black"), (~clear, "white")):
         rows = data[shown]
         axes.errorbar(rows["diff"] * factor, y[shown.to_numpy()],
-                      xerr=[(rows["diff"] - rows.diff_ci_low) * factor, (rows.diff_ci_high - rows["diff"]) * factor],
+                      xerr=[((rows["diff"] - rows.diff_ci_low) * factor).clip(lower=0),
+                            ((rows.diff_ci_high - rows["diff"]) * factor).clip(lower=0)],
                       fmt="s", color="black", markerfacecolor=face, capsize=3, markersize=5)
     axes.axvline(0, color="0.5", linewidth=1)
     axes.set_yticks(y, [option_title(o) for o in options])
@@ -198,7 +199,7 @@ def cost_plane_data(comparison: pd.DataFrame, effect: str = "delayed_bed_days_pe
     """Per option: change in `effect` and in net cost (running cost plus care), each with its 95 % interval."""
     beds = forest_data(comparison, effect).set_index("scenario")
     cost = forest_data(comparison, "cost_net_per_year").set_index("scenario")
-    return beds.join(cost, lsuffix="_effect", rsuffix="_cost").reset_index()
+    return beds.merge(cost, left_index=True, right_index=True, suffixes=("_effect", "_cost")).reset_index()
 
 
 def quadrant_words(better: bool, cheaper: bool) -> str:
@@ -215,10 +216,13 @@ def cost_plane(comparison: pd.DataFrame, effect: str = "delayed_bed_days_per_yea
         data = data.set_index("scenario").reindex(order).reset_index()
     factor, x_label = axis_scale(effect)
     figure, axes = plt.subplots(figsize=(PAGE_WIDTH, 5.6))
+    def reach(centre: float, low: float, high: float) -> list[list[float]]:  # never below 0 by rounding
+        return [[max(centre - low, 0.0)], [max(high - centre, 0.0)]]
+
     for index, row in data.iterrows():
         x, y = row.diff_effect * factor, row.diff_cost / 1e6
-        axes.errorbar(x, y, xerr=[[x - row.diff_ci_low_effect * factor], [row.diff_ci_high_effect * factor - x]],
-                      yerr=[[y - row.diff_ci_low_cost / 1e6], [row.diff_ci_high_cost / 1e6 - y]],
+        axes.errorbar(x, y, xerr=reach(x, row.diff_ci_low_effect * factor, row.diff_ci_high_effect * factor),
+                      yerr=reach(y, row.diff_ci_low_cost / 1e6, row.diff_ci_high_cost / 1e6),
                       fmt=MARKERS[index % len(MARKERS)], color="black", ecolor="0.55", capsize=2, markersize=7,
                       markerfacecolor="black" if index < len(MARKERS) else "white", label=option_title(row.scenario))
     axes.axhline(0, color="0.6", linewidth=1)
