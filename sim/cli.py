@@ -178,7 +178,7 @@ def write_report_if_asked(args: argparse.Namespace, out_dir: Path) -> None:
 
 def command_run(args: argparse.Namespace) -> None:
     from sim.results import write_run
-    from sim.runner import run_replications
+    from sim.run import run_scenario
     from sim.scenario import load_scenario
 
     overrides = run_overrides(args)
@@ -186,9 +186,7 @@ def command_run(args: argparse.Namespace) -> None:
     out_dir = args.out or Path("results") / scenario.name
     started = time.perf_counter()
     workers = worker_count(args.workers, scenario.run.replications)
-    keep_spells = args.spells or args.report  # the report draws the length of stay distribution from them
-    results = run_replications(scenario, workers=workers, progress=not args.quiet, keep_spells=keep_spells,
-                               scheduler=args.scheduler)
+    results = run_scenario(scenario, out_dir, workers, args.scheduler, not args.quiet, keep_spells=args.spells)
     seconds = time.perf_counter() - started
     write_run(out_dir, scenario, args.scenario, results, seconds, workers, overrides)
     write_report_if_asked(args, out_dir)
@@ -282,7 +280,7 @@ def command_calibrate(args: argparse.Namespace) -> None:
 def command_census(args: argparse.Namespace) -> None:
     from sim.model import CENSUS_COLUMNS, draw_arrivals, simulate
     from sim.model.census_start import census_of
-    from sim.results import write_atomically
+    from sim.files import write_atomically
     from sim.scenario import load_scenario
     from sim.scenario.census import write_census
     from sim.streams import Streams

@@ -22,16 +22,16 @@ from SALib.analyze import sobol as sobol_analyze
 from SALib.sample import morris as morris_sample
 from SALib.sample import sobol as sobol_sample
 
-from sim.batch.execute import run_missing_tasks
 from sim.batch.plan import Plan
-from sim.batch.store import TaskStore
 from sim.errors import InputError
 from sim.executors import executor
 from sim.indicators import INDICATORS
-from sim.results import write_atomically
+from sim.files import write_atomically
+from sim.runner import run_missing_tasks
 from sim.scenario import Scenario, load_scenario
 from sim.scenario.load import MISSING, Override, file_error, read_yaml_mapping, split_assignment, value_at
 from sim.scenario.schema import NAME_PATTERN
+from sim.store import TaskStore
 
 SENSITIVITY_COLUMNS = ["parameter", "indicator", "method", "index", "value", "ci_low", "ci_high"]
 
@@ -184,7 +184,7 @@ def run_sensitivity(
         run_missing_tasks(plan.tasks(), store, pool, progress, plan.name)
     outputs = pd.DataFrame(
         [
-            {name: np.mean([store.load(scenario, r)[name] for r in range(plan.replications)]) for name in config.indicators}
+            {name: np.mean([store.load(scenario, r).indicators[name] for r in range(plan.replications)]) for name in config.indicators}
             for scenario in plan.scenarios
         ]
     )

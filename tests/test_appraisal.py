@@ -155,10 +155,10 @@ def every_figure(comparison: pd.DataFrame, folder) -> list[Figure]:
         daily[f"{service}_in_use"], daily[f"{service}_queue"] = 50, 2
     pathways = [(f"mean_{kind}_days_p{i}", 5.0 + i, 4.0 + i, 6.0 + i) for i in range(4) for kind in ("los", "delay")]
     summary = pd.DataFrame(pathways, columns=["indicator", "mean", "ci_low", "ci_high"]).set_index("indicator")
-    spells = pd.DataFrame({"left_bed": np.linspace(1, 50, 40), "los_days": np.linspace(0.5, 70, 40)})
+    los = pd.DataFrame({"replication": 0, "days": np.arange(61), "spells": np.arange(61)[::-1]})
     contributions = pd.DataFrame({"package": "p", "component": ["rapid_response", "saturday_discharge"],
                                   "indicator": "mean_los_days", "effect_alone": [-0.1, -0.2], "marginal_effect": [-0.1, -0.3]})
-    drawn = [figures.occupancy_fan(daily), figures.los_and_delay(summary), figures.los_distribution(spells, 60),
+    drawn = [figures.occupancy_fan(daily), figures.los_and_delay(summary), figures.los_distribution(los, 8.4, 4.9),
              figures.service_use(daily), figures.contributions(contributions), figures.cost_plane(comparison),
              *(figures.forest(comparison, i) for i in figures.FOREST_INDICATORS if (comparison.indicator == i).any())]
     sensitivity.write_chart(pd.DataFrame({

@@ -4,42 +4,21 @@ from __future__ import annotations
 
 import json
 import time
-from concurrent.futures import Executor, as_completed
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
-from tqdm import tqdm
 
 from sim import __version__
 from sim.batch.compare import comparison_table, contributions_table
 from sim.batch.economics import bed_day_value
 from sim.batch.plan import BASELINE, Plan
-from sim.batch.store import TaskStore
 from sim.executors import executor
-from sim.results import replications_table, summary_table, write_atomically
-from sim.runner import run_replication
-from sim.scenario import Scenario, scenario_hash
-
-
-def run_task(scenario: Scenario, replication: int) -> tuple[str, int, dict[str, float]]:
-    """One unit of work: a pure function of (scenario, replication)."""
-    return scenario.name, replication, run_replication(scenario, replication).indicators
-
-
-def run_missing_tasks(
-    tasks: list[tuple[Scenario, int]], store: TaskStore, pool: Executor, progress: bool = True, label: str = ""
-) -> int:
-    """Run every (scenario, replication) not yet in the store on `pool`; return how many ran."""
-    missing = [(s, r) for s, r in tasks if not store.done(s.name, r)]
-    with tqdm(total=len(tasks), initial=len(tasks) - len(missing), desc=label, unit="task",
-              disable=not progress, delay=1.0) as bar:
-        futures = [pool.submit(run_task, s, r) for s, r in missing]
-        for future in as_completed(futures):
-            name, replication, indicators = future.result()
-            store.save(name, replication, indicators)
-            bar.update()
-    return len(missing)
+from sim.files import write_atomically
+from sim.results import replications_table, summary_table
+from sim.runner import run_missing_tasks
+from sim.scenario import scenario_hash
+from sim.store import TaskStore
 
 
 def run_batch(
@@ -51,7 +30,7 @@ def run_batch(
     tasks = plan.tasks()
     with executor(workers, scheduler) as pool:
         ran = run_missing_tasks(tasks, store, pool, progress, plan.name)
-    replications = replications_table((s.name, r, store.load(s.name, r)) for s, r in tasks)
+    replications = replications_table((s.name, r, store.load(s.name, r).indicators) for s, r in tasks)
     value = bed_day_value(plan.scenarios[BASELINE].costs)
     tables = {
         "replications.csv": replications,

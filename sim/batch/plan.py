@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from sim.errors import InputError
-from sim.scenario import Scenario, load_scenario, scenario_hash
+from sim.scenario import Scenario, load_scenario, scenario_key
 from sim.scenario.schema import NAME_PATTERN
 from sim.scenario.load import MISSING, Override, file_error, read_yaml_mapping, value_at
 
@@ -113,9 +113,9 @@ class Plan:
         return [(s, r) for s in self.scenarios.values() for r in range(self.replications)]
 
     def fingerprint(self) -> str:
-        """Changes when anything that would change the results changes."""
-        content = {name: scenario_hash(s) for name, s in self.scenarios.items()}
-        text = json.dumps({"scenarios": content, "replications": self.replications, "seed": self.seed}, sort_keys=True)
+        """Changes when anything that would change a replication's results changes (not the number of them)."""
+        content = {name: scenario_key(s) for name, s in self.scenarios.items()}
+        text = json.dumps({"scenarios": content, "seed": self.seed}, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()
 
 

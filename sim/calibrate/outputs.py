@@ -14,7 +14,7 @@ from sim import __version__
 from sim.calibrate.fit import CalibrationResult, bound_side, unmatched_reasons
 from sim.calibrate.settings import Calibration
 from sim.calibrate.targets import Z95
-from sim.results import write_atomically
+from sim.files import write_atomically
 from sim.scenario import load_scenario, scenario_hash
 
 CALIBRATED_SCENARIO = "calibrated.yaml"

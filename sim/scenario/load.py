@@ -56,6 +56,15 @@ def scenario_hash(scenario: Scenario) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def scenario_key(scenario: Scenario) -> str:
+    """What each replication's result depends on: the scenario but for its number of replications.
+
+    Replication r of two scenarios with the same key is the same run, so
+    finished replications can be kept when more are asked for.
+    """
+    return scenario_hash(scenario.model_copy(update={"run": scenario.run.model_copy(update={"replications": 1})}))
+
+
 # Patterns that fields are checked against, in words (a regular expression means little to most users).
 PATTERN_WORDS = {NAME_PATTERN: f"expected {NAME_RULE}", r"^[A-Za-z0-9_]+$": "expected letters, digits and _ only"}
 
