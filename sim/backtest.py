@@ -16,7 +16,7 @@ import pandas as pd
 
 from sim.errors import InputError
 from sim.model import CENSUS_COLUMNS
-from sim.files import write_atomically
+from sim.files import write_atomically, write_tables
 from sim.runner import ReplicationResult
 
 BAND = (0.05, 0.95)
@@ -104,11 +104,12 @@ def write_backtest_plot(daily: pd.DataFrame, path: Path) -> None:
     plt.close(figure)
 
 
-def write_backtest(out_dir: Path, observed: pd.DataFrame, results: list[ReplicationResult]) -> pd.DataFrame:
+def write_backtest(
+    out_dir: Path, observed: pd.DataFrame, results: list[ReplicationResult], parquet: bool = False
+) -> pd.DataFrame:
     """backtest.csv (day by day), coverage.csv (per measure) and backtest.png; returns the coverage table."""
     daily = backtest_table(observed, results)
     coverage = coverage_table(daily)
-    for name, table in (("backtest.csv", daily), ("coverage.csv", coverage)):
-        write_atomically(out_dir / name, lambda tmp, table=table: table.to_csv(tmp, index=False))
+    write_tables(out_dir, {"backtest.csv": daily, "coverage.csv": coverage}, parquet)
     write_backtest_plot(daily, out_dir / "backtest.png")
     return coverage

@@ -69,6 +69,9 @@ SHARED_FLAGS: dict[str, tuple[tuple, dict]] = {
         help="run on a dask.distributed scheduler at ADDRESS (e.g. tcp://10.0.0.5:8786), or 'local' for a LocalCluster")),
     "report": (("--report",), dict(action="store_true", help="also write report.html into the results folder")),
     "quiet": (("--quiet",), dict(action="store_true", help="no progress bar")),
+    "format": (("--format",), dict(
+        choices=["csv", "parquet"], default="csv",
+        help="parquet: also write every results table as <name>.parquet, beside its CSV (default: csv only)")),
     "rank_by": (("--rank-by",), dict(
         metavar="INDICATOR", default="delayed_bed_days_per_year",
         help="order the options by their change in this indicator or economic measure, best first "
@@ -85,7 +88,7 @@ def add_flags(parser: argparse.ArgumentParser, *names: str, out: str | None = No
         parser.add_argument("--out", type=Path, metavar="DIR", help=out)
 
 
-RUNNING = ("replications", "seed", "set", "workers", "scheduler", "report", "quiet")  # commands that simulate
+RUNNING = ("replications", "seed", "set", "workers", "scheduler", "report", "quiet", "format")  # commands that simulate
 
 
 def build_parser() -> ArgumentParser:
@@ -188,7 +191,7 @@ def command_run(args: argparse.Namespace) -> None:
     workers = worker_count(args.workers, scenario.run.replications)
     results = run_scenario(scenario, out_dir, workers, args.scheduler, not args.quiet, keep_spells=args.spells)
     seconds = time.perf_counter() - started
-    write_run(out_dir, scenario, args.scenario, results, seconds, workers, overrides)
+    write_run(out_dir, scenario, args.scenario, results, seconds, workers, overrides, parquet=args.format == "parquet")
     write_report_if_asked(args, out_dir)
     print(
         f"{scenario.name}: {len(results)} replications in {seconds:.1f} s; results in {out_dir}/",
@@ -229,7 +232,8 @@ def run_and_rank(args: argparse.Namespace, plan, source: str) -> None:
     out_dir = args.out or Path("results") / plan.name
     workers = worker_count(args.workers)
     started = time.perf_counter()
-    replications = run_batch(plan, out_dir, source, workers=workers, scheduler=args.scheduler, progress=not args.quiet)
+    replications = run_batch(plan, out_dir, source, workers=workers, scheduler=args.scheduler, progress=not args.quiet,
+                             parquet=args.format == "parquet")
     write_report_if_asked(args, out_dir)
     print("\n".join(summary_lines(pd.read_csv(out_dir / "comparison.csv"), args.rank_by, replications)))
     print(
@@ -246,7 +250,8 @@ def command_sensitivity(args: argparse.Namespace) -> None:
     out_dir = args.out or Path("results") / f"{config.name}-{config.method}"
     workers = worker_count(args.workers)
     started = time.perf_counter()
-    table = run_sensitivity(config, path, out_dir, workers, args.scheduler, progress=not args.quiet)
+    table = run_sensitivity(config, path, out_dir, workers, args.scheduler, progress=not args.quiet,
+                            parquet=args.format == "parquet")
     write_report_if_asked(args, out_dir)
     main_index = table[table["index"].isin(["mu_star", "ST"])]
     for indicator, rows in main_index.groupby("indicator", sort=False):
@@ -263,7 +268,8 @@ def command_calibrate(args: argparse.Namespace) -> None:
     workers = worker_count(args.workers)
     started = time.perf_counter()
     result = run_calibration(calibration, out_dir, workers, args.scheduler, progress=not args.quiet)
-    fit = write_calibration(calibration, result, out_dir, args.config, time.perf_counter() - started, workers)
+    fit = write_calibration(calibration, result, out_dir, args.config, time.perf_counter() - started, workers,
+                            parquet=args.format == "parquet")
     write_report_if_asked(args, out_dir)
     for row in fit.itertuples():
         print(f"{row.target:32s} observed {row.observed:10.4g}  simulated {row.simulated:10.4g}  z {row.z:+6.2f}  {row.status}")
@@ -328,8 +334,9 @@ def command_backtest(args: argparse.Namespace) -> None:
     workers = worker_count(args.workers, scenario.run.replications)
     started = time.perf_counter()
     results = run_replications(scenario, workers=workers, progress=not args.quiet, scheduler=args.scheduler)
-    write_run(out_dir, scenario, args.scenario, results, time.perf_counter() - started, workers, overrides)
-    coverage = write_backtest(out_dir, observed, results)
+    parquet = args.format == "parquet"
+    write_run(out_dir, scenario, args.scenario, results, time.perf_counter() - started, workers, overrides, parquet)
+    coverage = write_backtest(out_dir, observed, results, parquet)
     write_report_if_asked(args, out_dir)
     for row in coverage.itertuples():
         print(f"{row.measure:18s} {row.inside_share:6.1%} of {row.days} observed days inside the simulated 90 % band; "

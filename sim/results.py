@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from sim import __version__
-from sim.files import write_atomically
+from sim.files import write_atomically, write_tables
 from sim.indicators import INDICATORS, unit_of
 from sim.model import CENSUS_COLUMNS
 from sim.runner import ReplicationResult
@@ -89,8 +89,12 @@ def write_run(
     seconds: float,
     workers: int,
     overrides: list[str],
+    parquet: bool = False,
 ) -> None:
-    """Write summary.csv, replications.csv, daily.csv (and spells.csv if listed) and run.json into out_dir."""
+    """Write summary.csv, replications.csv, daily.csv (and spells.csv if listed) and run.json into out_dir.
+
+    parquet: also write each table as .parquet.
+    """
     replications = replications_table((scenario.name, r.replication, r.indicators) for r in results)
     tables = {
         "replications.csv": replications,
@@ -100,8 +104,7 @@ def write_run(
     }
     if results and results[0].spells is not None:
         tables["spells.csv"] = spells_table(scenario, results)
-    for name, table in tables.items():
-        write_atomically(out_dir / name, lambda tmp, table=table: table.to_csv(tmp, index=False))
+    write_tables(out_dir, tables, parquet)
     metadata = {
         "scenario": scenario.name,
         "scenario_file": scenario_file,

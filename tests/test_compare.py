@@ -27,7 +27,7 @@ def compare(out: Path, *extra: str) -> int:
 @pytest.fixture(scope="module")
 def compared(tmp_path_factory):
     out = tmp_path_factory.mktemp("compare") / "out"
-    assert compare(out, "--report") == 0
+    assert compare(out, "--report", "--format", "parquet") == 0
     return out
 
 
@@ -45,6 +45,15 @@ def test_compare_writes_the_batch_tables_with_the_economic_measures(compared):
     meta = json.loads((compared / "run.json").read_text())
     assert meta["bed_day_value"] == 273 and meta["replications"] == 3
     assert meta["descriptions"]["seven_day_discharge"].startswith("Seven-day discharge:")
+
+
+@pytest.mark.slow
+def test_every_table_is_also_parquet_with_the_same_content(compared):
+    tables = sorted(compared.glob("*.csv"))
+    assert {t.name for t in tables} == {"replications.csv", "summary.csv", "comparison.csv"}
+    for table in tables:
+        pd.testing.assert_frame_equal(pd.read_parquet(table.with_suffix(".parquet")), pd.read_csv(table),
+                                      check_dtype=False)
 
 
 @pytest.mark.slow

@@ -14,7 +14,7 @@ from sim.batch.compare import comparison_table, contributions_table
 from sim.batch.economics import bed_day_value
 from sim.batch.plan import BASELINE, Plan
 from sim.executors import executor
-from sim.files import write_atomically
+from sim.files import write_atomically, write_tables
 from sim.results import replications_table, summary_table
 from sim.runner import run_missing_tasks
 from sim.scenario import scenario_hash
@@ -22,9 +22,13 @@ from sim.store import TaskStore
 
 
 def run_batch(
-    plan: Plan, out_dir: Path, batch_file: str, workers: int = 1, scheduler: str | None = None, progress: bool = True
+    plan: Plan, out_dir: Path, batch_file: str, workers: int = 1, scheduler: str | None = None, progress: bool = True,
+    parquet: bool = False,
 ) -> pd.DataFrame:
-    """Run what is missing, then write replications.csv, summary.csv, comparison.csv (and contributions.csv)."""
+    """Run what is missing, then write replications.csv, summary.csv, comparison.csv (and contributions.csv).
+
+    parquet: also write each table as .parquet.
+    """
     store = TaskStore(out_dir, plan.name, plan.fingerprint())
     started = time.perf_counter()
     tasks = plan.tasks()
@@ -39,8 +43,7 @@ def run_batch(
     }
     if plan.components:
         tables["contributions.csv"] = contributions_table(replications, plan.components)
-    for name, table in tables.items():
-        write_atomically(out_dir / name, lambda tmp, table=table: table.to_csv(tmp, index=False))
+    write_tables(out_dir, tables, parquet)
     metadata = {
         "batch": plan.name,
         "batch_file": batch_file,

@@ -14,7 +14,7 @@ from sim import __version__
 from sim.calibrate.fit import CalibrationResult, bound_side, unmatched_reasons
 from sim.calibrate.settings import Calibration
 from sim.calibrate.targets import Z95
-from sim.files import write_atomically
+from sim.files import write_atomically, write_tables
 from sim.scenario import load_scenario, scenario_hash
 
 CALIBRATED_SCENARIO = "calibrated.yaml"
@@ -114,7 +114,8 @@ def calibrated_scenario_text(calibration: Calibration, result: CalibrationResult
 
 
 def write_calibration(
-    calibration: Calibration, result: CalibrationResult, out_dir: Path, config_file: str, seconds: float, workers: int
+    calibration: Calibration, result: CalibrationResult, out_dir: Path, config_file: str, seconds: float, workers: int,
+    parquet: bool = False,
 ) -> pd.DataFrame:
     """Write fit.csv, parameters.csv, evaluations.csv, calibrated.yaml, fit.png and run.json; return the fit table."""
     fit = fit_table(calibration, result)
@@ -123,8 +124,7 @@ def write_calibration(
         "parameters.csv": parameters_table(calibration, result),
         "evaluations.csv": evaluations_table(calibration, result),
     }
-    for name, table in tables.items():
-        write_atomically(out_dir / name, lambda tmp, table=table: table.to_csv(tmp, index=False))
+    write_tables(out_dir, tables, parquet)
     start_text = start_scenario_text(calibration, config_file)
     write_atomically(out_dir / START_SCENARIO, lambda tmp: tmp.write_text(start_text, encoding="utf-8"))
     text = calibrated_scenario_text(calibration, result, config_file)
