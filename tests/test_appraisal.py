@@ -9,6 +9,7 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
+from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.text import Text  # noqa: E402
 
@@ -175,13 +176,39 @@ def every_figure(comparison: pd.DataFrame, folder) -> list[Figure]:
 
 
 @pytest.mark.slow
+def clashing_texts(figure: Figure) -> list[str]:
+    """Visible texts that overlap another, or reach outside the figure (cut off in its PNG)."""
+    canvas = FigureCanvasAgg(figure)  # a figure its writer closed has lost its own
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    undrawn = set()  # labels of ticks outside the axes' limits: matplotlib keeps them but does not draw them
+    for axes in figure.axes:
+        for axis, limits in ((axes.xaxis, axes.get_xlim()), (axes.yaxis, axes.get_ylim())):
+            low, high = sorted(limits)
+            for tick in axis.get_major_ticks() + axis.get_minor_ticks():
+                if not low - 1e-9 * (high - low) <= tick.get_loc() <= high + 1e-9 * (high - low):
+                    undrawn |= {id(tick.label1), id(tick.label2)}
+    texts = [t for t in figure.findobj(Text) if t.get_visible() and t.get_text().strip() and id(t) not in undrawn]
+    boxes = [t.get_window_extent(renderer) for t in texts]
+    whole = figure.bbox
+    found = [f"cut off: {t.get_text()!r}" for t, b in zip(texts, boxes, strict=True)
+             if b.x0 < whole.x0 - 1 or b.x1 > whole.x1 + 1 or b.y0 < whole.y0 - 1 or b.y1 > whole.y1 + 1]
+    for i, (a, box_a) in enumerate(zip(texts, boxes, strict=True)):
+        for b, box_b in zip(texts[i + 1:], boxes[i + 1:], strict=True):
+            if box_a.overlaps(box_b):
+                found.append(f"{a.get_text()!r} overlaps {b.get_text()!r}")
+    return found
+
+
 def test_every_figure_is_legible_at_a4(comparison, saved_figures, tmp_path):
+    """8 pt or more at A4 text width; no label over another or cut off at the edge."""
     drawn = every_figure(comparison, tmp_path)
     checked = drawn + saved_figures
     forests = sum((comparison.indicator == i).any() for i in figures.FOREST_INDICATORS)
     assert forests == 4 and len(saved_figures) == 3 and len(checked) == 6 + forests + 3
     for figure in checked:
         assert smallest_text_at_a4(figure) >= figures.MIN_FONT_PT, figure.texts or figure.axes[0].get_title()
+        assert clashing_texts(figure) == []
 
 
 def test_the_text_size_check_can_fail():
@@ -194,4 +221,7 @@ def test_the_text_size_check_can_fail():
     axes.tick_params(labelsize=9)
     axes.set_title("shrunk", fontsize=9)
     assert smallest_text_at_a4(small) == 7 and smallest_text_at_a4(wide) == pytest.approx(4.5)
+    small.text(0.5, 0.5, "over tiny", fontsize=9)
+    small.text(0.99, 0.1, "past the right edge", fontsize=9)
+    assert clashing_texts(small) == ["cut off: 'past the right edge'", "'tiny' overlaps 'over tiny'"]
     plt.close("all")

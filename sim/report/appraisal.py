@@ -236,8 +236,13 @@ def summary_sentence(comparison: pd.DataFrame, option: str, rank_by: str = DEFAU
     beds, price = row("bed_days_per_year"), row("cost_per_bed_day_saved")
     if math.isfinite(price["diff"]):
         freed = format_number(-beds["diff"], "bed days", (beds.diff_ci_high - beds.diff_ci_low) / 2)
-        cost = format_estimate(price["diff"], price.diff_ci_low, price.diff_ci_high, "GBP")
-        sentence += f", freeing {freed} acute bed days a year at {cost.replace(' (', ' each (', 1)}"
+        if price.diff_ci_high < 0:  # community care saved more than the running cost
+            saved = format_estimate(-price["diff"], -price.diff_ci_high, -price.diff_ci_low, "GBP")
+            sentence += (f", freeing {freed} acute bed days a year and saving, for each, "
+                         f"{saved} more in community care than it costs to run")
+        else:
+            cost = format_estimate(price["diff"], price.diff_ci_low, price.diff_ci_high, "GBP")
+            sentence += f", freeing {freed} acute bed days a year at {cost.replace(' (', ' each (', 1)}"
     else:
         sentence += f", freeing no acute bed days that {int(beds.replications)} replications can tell from none"
     return f"{sentence}, for {net_cost_words(row('cost_net_per_year'))}."

@@ -158,13 +158,13 @@ def forest_data(comparison: pd.DataFrame, indicator: str) -> pd.DataFrame:
 
 
 def axis_scale(indicator: str) -> tuple[float, str]:
-    """How a difference is drawn: (multiplier, axis label) - shares in points, money in GBP million."""
+    """How a difference is drawn: (multiplier, unit in words) - shares in points, money in GBP million."""
     unit = MEASURES[indicator][0]
     if unit == "share" or unit == "%":
-        return (100.0 if unit == "share" else 1.0), f"change in {label(indicator)}, percentage points"
+        return (100.0 if unit == "share" else 1.0), "percentage points"
     if unit.startswith("GBP"):
-        return 1e-6, f"change in {label(indicator)}, GBP million a year"
-    return 1.0, f"change in {label(indicator)}, {unit}"
+        return 1e-6, "GBP million a year"
+    return 1.0, unit.replace("/", " a ")
 
 
 def forest(comparison: pd.DataFrame, indicator: str, order: list[str] | None = None) -> Figure:
@@ -175,7 +175,7 @@ def forest(comparison: pd.DataFrame, indicator: str, order: list[str] | None = N
     """
     options = order or [s for s in dict.fromkeys(comparison.scenario) if s != "baseline"]
     data = forest_data(comparison, indicator).set_index("scenario").reindex(options)
-    factor, axis_label = axis_scale(indicator)
+    factor, unit_words = axis_scale(indicator)
     figure, axes = plt.subplots(figsize=(PAGE_WIDTH, 0.3 * len(options) + 1.1))
     y = np.arange(len(options))
     clear = (data.diff_ci_low > 0) | (data.diff_ci_high < 0)
@@ -188,8 +188,8 @@ def forest(comparison: pd.DataFrame, indicator: str, order: list[str] | None = N
     axes.axvline(0, color="0.5", linewidth=1)
     axes.set_yticks(y, [option_title(o) for o in options])
     axes.set_ylim(len(options) - 0.5, -0.5)
-    axes.set_xlabel(f"{axis_label} (mean, 95 % interval)")
-    axes.set_title(option_title(label(indicator)), fontsize=10)
+    axes.set_xlabel(f"change from the baseline, {unit_words}")
+    axes.set_title(f"{option_title(label(indicator))}: mean and 95 % interval", fontsize=10)
     figure.tight_layout()
     return figure
 
@@ -213,7 +213,7 @@ def cost_plane(comparison: pd.DataFrame, effect: str = "delayed_bed_days_per_yea
     data = cost_plane_data(comparison, effect)
     if order:
         data = data.set_index("scenario").reindex(order).reset_index()
-    factor, x_label = axis_scale(effect)
+    factor, unit_words = axis_scale(effect)
     figure, axes = plt.subplots(figsize=(PAGE_WIDTH, 5.6))
     def reach(centre: float, low: float, high: float) -> list[list[float]]:  # never below 0 by rounding
         return [[max(centre - low, 0.0)], [max(high - centre, 0.0)]]
@@ -235,7 +235,7 @@ def cost_plane(comparison: pd.DataFrame, effect: str = "delayed_bed_days_per_yea
             axes.text(0.02 if x_side < 0 else 0.98, 0.03 if y_side < 0 else 0.97, quadrant_words(better, y_side < 0),
                       transform=axes.transAxes, ha="left" if x_side < 0 else "right",
                       va="bottom" if y_side < 0 else "top", fontsize=9, color="0.35", style="italic")
-    axes.set_xlabel(x_label)
+    axes.set_xlabel(f"change in {label(effect)}, {unit_words}")
     axes.set_ylabel("change in net cost, GBP million a year")
     axes.set_title(f"Net cost against {label(effect)}, each option against the baseline", fontsize=10)
     axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2, fontsize=9, frameon=False)

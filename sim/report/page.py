@@ -31,6 +31,7 @@ figure { margin: 2em 0; } img { max-width: 100%; } figcaption { font-size: 0.9em
 td small { display: block; color: #444; white-space: nowrap; }
 td.unclear, td.unclear small { color: #888; }
 th.group { text-align: left; background: #eee; }
+table.ranking { font-size: 0.85em; }
 table.ranking td, table.options td { white-space: nowrap; }
 table.ranking td:nth-child(2), table.ranking th:nth-child(2) { text-align: left; white-space: normal; }
 .note { font-size: 0.85em; color: #333; }
@@ -190,7 +191,8 @@ def _appraisal_summary(comparison: pd.DataFrame, rank_by: str, replications: pd.
         "option); grey: the interval includes no change. Counts and days change in %, shares in percentage points "
         "(pp), money in GBP a year. Running cost: what the option costs to run. Net cost: running cost plus the "
         "change in all care used, acute bed days at the baseline's unit cost. Cost per bed day saved: running cost "
-        "and change in community care for each acute bed day freed (undefined where no bed days are freed). Net "
+        "and change in community care for each acute bed day freed (negative: community care saved more than the "
+        "option costs to run; undefined where no bed days are freed). Net "
         f"monetary benefit: acute bed days freed at {worth} each, less running cost and change in community care.</p>"
     )
 
