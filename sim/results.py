@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from sim import __version__
-from sim.files import write_atomically
+from sim.files import write_atomically, write_tables
 from sim.indicators import INDICATORS, JUDGEMENTS, range_of, unit_of
 from sim.model import CENSUS_COLUMNS
 from sim.precision import Precision
@@ -92,11 +92,12 @@ def write_run(
     workers: int,
     overrides: list[str],
     precision: Precision | None = None,
+    parquet: bool = False,
 ) -> list[dict[str, str]]:
     """Write summary.csv, replications.csv, daily.csv, los_histogram.csv (and spells.csv if listed) and run.json.
 
     Returns the warnings about how far the results can be trusted (sim.trust), also recorded in run.json
-    with what --precision found.
+    with what --precision found. parquet: also write each table as .parquet.
     """
     replications = replications_table((scenario.name, r.replication, r.indicators) for r in results)
     summary = summary_table(replications)
@@ -113,8 +114,7 @@ def write_run(
     }
     if results and results[0].spells is not None:
         tables["spells.csv"] = spells_table(scenario, results)
-    for name, table in tables.items():
-        write_atomically(out_dir / name, lambda tmp, table=table: table.to_csv(tmp, index=False))
+    write_tables(out_dir, tables, parquet)
     metadata = {
         "scenario": scenario.name,
         "scenario_file": scenario_file,

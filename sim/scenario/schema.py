@@ -491,6 +491,18 @@ class Costs(Section):
     home_care_hour: float = param("GBP/hour", "One hour of home care", ge=0, default=0.0)
     intermediate_care_bed_day: float = param("GBP/bed day", "One intermediate care bed day", ge=0, default=0.0)
     care_home_week: float = param("GBP/week", "One care home place for a week", ge=0, default=0.0)
+    programme_per_year: float = param(
+        "GBP/year",
+        "What running the scenario's changes costs a year beyond the care used: staff, contracts, places paid for "
+        "whether used or not (0 for a baseline that changes nothing)",
+        ge=0, default=0.0,
+    )
+    bed_day_value: float | None = param(
+        "GBP/bed day",
+        "What a freed acute bed day is worth, for an option's net monetary benefit against this baseline "
+        "(read from the baseline of a comparison; empty: acute_bed_day)",
+        ge=0, default=None,
+    )
 
 
 CENSUS_PLACES = ("waiting_for_bed", "acute_bed", *SERVICES, "home")
