@@ -147,7 +147,7 @@ def build_parser() -> ArgumentParser:
         "compare", help="compare option scenarios with a baseline, paired by replication, without a batch file")
     compare.add_argument("baseline", help="baseline scenario YAML file")
     compare.add_argument("options", nargs="+", metavar="option", help="option scenario YAML files")
-    add_flags(compare, *RUNNING, "rank_by",
+    add_flags(compare, *RUNNING, "precision", "max_replications", "rank_by",
               out="results folder (default: results/compare-<first option>[-and-<N>-more]/)")
 
     sensitivity = commands.add_parser("sensitivity", help="global sensitivity of indicators to parameter ranges (SALib)")
@@ -278,15 +278,18 @@ def run_and_rank(args: argparse.Namespace, plan, source: str) -> None:
     out_dir = args.out or Path("results") / plan.name
     workers = worker_count(args.workers)
     started = time.perf_counter()
-    replications = run_batch(plan, out_dir, source, workers=workers, scheduler=args.scheduler, progress=not args.quiet,
-                             parquet=args.format == "parquet")
+    replications, warnings = run_batch(
+        plan, out_dir, source, workers=workers, scheduler=args.scheduler, progress=not args.quiet,
+        parquet=args.format == "parquet", precision=args.precision, max_replications=args.max_replications,
+    )
     write_report_if_asked(args, out_dir)
     print("\n".join(summary_lines(pd.read_csv(out_dir / "comparison.csv"), args.rank_by, replications)))
     print(
-        f"{plan.name}: {len(plan.scenarios)} scenarios x {plan.replications} replications "
+        f"{plan.name}: {len(plan.scenarios)} scenarios x {replications.replication.nunique()} replications "
         f"in {time.perf_counter() - started:.1f} s; results in {out_dir}/",
         file=sys.stderr,
     )
+    print_warnings(warnings)
 
 
 def command_sensitivity(args: argparse.Namespace) -> None:
