@@ -40,6 +40,7 @@ INDICATORS: dict[str, tuple[str, str]] = {
     "delayed_patients_mean": ("patients", "Mean number of medically optimised patients still in acute beds"),
     **{f"pathway_share_{p}": ("share", f"Share of live discharges on pathway {p[1]}") for p in PATHWAYS},
     "mean_occupancy_pct": ("%", "Time-average occupied acute beds / beds available"),
+    "mean_beds_occupied": ("beds", "Time-average occupied acute beds (a count, whatever the beds available)"),
     "days_over_92pct_share": ("share", "Share of days whose midnight occupancy is above 92 %"),
     "days_at_100pct_share": ("share", "Share of days whose midnight occupancy is 100 %"),
     "mean_bed_wait_hours": ("hours", "Mean wait for an acute bed (boarding) of patients admitted in the horizon"),
@@ -255,6 +256,7 @@ def _compute(records: Records, scenario: Scenario) -> dict[str, float]:
     out["delayed_patients_mean"] = delayed_days / horizon
     occupied_days = time_in_horizon(s["admitted"], s["left_bed"], horizon)
     out["mean_occupancy_pct"] = 100 * occupied_days / beds_available_days(scenario)
+    out["mean_beds_occupied"] = occupied_days / horizon
     long_stay_days = time_in_horizon(s["admitted"] + 21, s["left_bed"], horizon)
     out["superstranded_21d_bed_share"] = long_stay_days / occupied_days if occupied_days else math.nan
 
