@@ -11,6 +11,7 @@ import json
 import os
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from sim import __version__
 from sim.errors import InputError
 
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
+DEFAULT_TEMPLATE = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.yaml"
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -131,6 +133,23 @@ def build_parser() -> ArgumentParser:
     backtest.add_argument("--out", type=Path, help="results folder (default: results/<scenario name>-backtest/)")
     backtest.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE")
     backtest.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    fit = commands.add_parser(
+        "fit-inputs", help="fit a scenario and calibration targets from a spell-level extract (one row per hospital spell)"
+    )
+    fit.add_argument("extract", help="CSV extract, one row per spell (see README), or a run's spells.csv")
+    fit.add_argument("--template", help="scenario the fitted one extends (default: scenarios/baseline.yaml)")
+    fit.add_argument(
+        "--columns", action="append", default=[], metavar="NAME=COLUMN",
+        help="the extract's COLUMN holds the field NAME, e.g. --columns admitted=ADMIDATE (repeatable)",
+    )
+    fit.add_argument("--replication", type=non_negative_int, help="which replication of a spells.csv that holds several")
+    fit.add_argument(
+        "--drop-bad-rows", action="store_true",
+        help="drop rows that cannot be used and list them in data_quality.csv (default: stop at the first, exit 2)",
+    )
+    fit.add_argument("--out", type=Path, help="folder for the outputs (default: results/<template name>-inputs/)")
+    fit.add_argument("--quiet", action="store_true", help="only the last line and any dropped rows")
 
     report = commands.add_parser("report", help="write a self-contained report.html with figures from a results folder")
     report.add_argument("folder", type=Path, help="results folder of run, batch, sensitivity, calibrate or backtest")
@@ -284,6 +303,53 @@ def command_backtest(args: argparse.Namespace) -> None:
     print(f"{scenario.name}: back-test in {time.perf_counter() - started:.1f} s; results in {out_dir}/", file=sys.stderr)
 
 
+def command_fit_inputs(args: argparse.Namespace) -> None:
+    from sim.inputs import fit_inputs, read_extract
+    from sim.inputs.write import write_outputs
+    from sim.scenario import load_scenario
+
+    started = time.perf_counter()
+    template_path = Path(args.template) if args.template else DEFAULT_TEMPLATE
+    template = load_scenario(template_path)
+    extract = read_extract(
+        Path(args.extract), template.age_bands, template.run.start_year, args.columns, args.replication, args.drop_bad_rows
+    )
+    if extract.dropped:
+        reasons = Counter(b.reason.split(";")[0].split(" (")[0] for b in extract.dropped)
+        print(f"{args.extract}: dropped {len(extract.dropped):,} of {extract.rows_read:,} rows:", file=sys.stderr)
+        for reason, n in reasons.most_common():
+            print(f"  {n:6,} {reason}", file=sys.stderr)
+    elif args.drop_bad_rows and not args.quiet:
+        print(f"{args.extract}: no bad rows among {extract.rows_read:,}", file=sys.stderr)
+    fit = fit_inputs(extract, template, template_path)
+    out_dir = args.out or Path("results") / f"{template.name}-inputs"
+    written = write_outputs(fit, out_dir, fit_inputs_command(args), args.drop_bad_rows)
+    if not args.quiet:
+        for estimate in fit.fitted.estimates:
+            if estimate.written:
+                print(f"{estimate.parameter:45s} {estimate.value:10.4g}  ({estimate.low:.4g}-{estimate.high:.4g})", file=sys.stderr)
+    print(
+        f"{args.extract}: {len(extract.spells):,} spells, {len(fit.fitted.estimates)} estimates, {len(fit.targets)} targets "
+        f"in {time.perf_counter() - started:.1f} s; {', '.join(written)} in {out_dir}/",
+        file=sys.stderr,
+    )
+
+
+def fit_inputs_command(args: argparse.Namespace) -> str:
+    """The command as typed (near enough), for the comments of what it writes."""
+    parts = ["python -m sim fit-inputs", str(args.extract)]
+    if args.template:
+        parts += ["--template", str(args.template)]
+    parts += [f"--columns {c}" for c in args.columns]
+    if args.replication is not None:
+        parts += ["--replication", str(args.replication)]
+    if args.drop_bad_rows:
+        parts.append("--drop-bad-rows")
+    if args.out:
+        parts += ["--out", str(args.out)]
+    return " ".join(parts)
+
+
 def command_report(args: argparse.Namespace) -> None:
     from sim.report import write_report
 
@@ -329,6 +395,7 @@ COMMANDS = {
     "calibrate": command_calibrate,
     "census": command_census,
     "backtest": command_backtest,
+    "fit-inputs": command_fit_inputs,
     "report": command_report,
     "bench": command_bench,
 }

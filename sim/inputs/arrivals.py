@@ -16,7 +16,8 @@ import math
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
+from statsmodels.genmod.families import Poisson
+from statsmodels.genmod.generalized_linear_model import GLM
 
 from sim.calendar import YEAR_DAYS
 from sim.inputs.estimates import Estimate, Fitted, Setting, count, draws_of, percentiles
@@ -39,7 +40,7 @@ def fit_arrivals(extract: Extract, template: Scenario) -> Fitted:
         offset += np.log(np.asarray(template.demand.month_factors))[daily.month.to_numpy() - 1]
     if not fit_growth:
         offset += daily.years.to_numpy() * math.log1p(template.demand.growth_per_year)
-    model = sm.GLM(daily["count"].to_numpy(), design, family=sm.families.Poisson(), offset=offset)
+    model = GLM(daily["count"].to_numpy(), design, family=Poisson(), offset=offset)
     result = model.fit()
     dispersion = result.pearson_chi2 / result.df_resid
     if dispersion > 1:  # quasi-Poisson: never narrower than Poisson
@@ -161,9 +162,12 @@ def transform(params: np.ndarray, names: list[str], bands: tuple[str, ...]) -> d
 
 
 def observed_and_fitted(daily: pd.DataFrame, expected: np.ndarray) -> dict[str, pd.DataFrame]:
-    """Mean first admissions a day (all bands) by weekday and by month: observed and fitted, for the figure."""
+    """First admissions (all bands), observed and fitted, for the figure: a day's mean by weekday and by month, and each week's total."""
     frame = daily.assign(expected=expected).groupby(["day", "weekday", "month"], as_index=False)[["count", "expected"]].sum()
+    frame["week"] = (frame.day - frame.day.min()) // 7
+    weeks = frame.groupby("week").agg(day=("day", "min"), days=("day", "size"), count=("count", "sum"), expected=("expected", "sum"))
     return {
         "weekday": frame.groupby("weekday")[["count", "expected"]].mean().reindex(range(7)),
         "month": frame.groupby("month")[["count", "expected"]].mean().reindex(range(1, 13)),
+        "week": weeks[weeks.days == 7],
     }

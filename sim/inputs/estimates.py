@@ -8,6 +8,7 @@ comment that says where it came from.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -81,3 +82,9 @@ def percentiles(values: np.ndarray) -> tuple[float, float]:
 
 def count(n: int, what: str) -> str:
     return f"n = {n:,} {what}"
+
+
+def significant(value: float, figures: int = 4) -> float:
+    if value == 0 or not math.isfinite(value):
+        return value
+    return round(value, figures - 1 - math.floor(math.log10(abs(value))))

@@ -18,6 +18,7 @@ import numpy as np
 from scipy import special, stats
 
 from sim.distributions import mean_of, weibull_shape_scale
+from sim.inputs.estimates import significant
 from sim.scenario.schema import Distribution, Empirical, Exponential, Fixed, Gamma, Lognormal, Weibull
 
 LOG_TINY = -745.0  # log of the smallest double: a probability that underflowed
@@ -44,51 +45,55 @@ class Family:
         mean, variance = self.scipy(theta).stats(moments="mv")
         return np.asarray(mean, dtype=float), np.sqrt(np.asarray(variance, dtype=float))
 
-    def logpdf(self, x: np.ndarray, theta: np.ndarray) -> np.ndarray:
-        with np.errstate(divide="ignore"):
-            if self.name == "lognormal":
-                log_sigma, mu = theta
-                z = (np.log(x) - mu) / math.exp(log_sigma)
-                return -np.log(x) - log_sigma - HALF_LOG_2PI - 0.5 * z * z
-            if self.name == "gamma":
-                log_shape, log_scale = theta
-                shape = math.exp(log_shape)
-                return (shape - 1) * np.log(x) - x / math.exp(log_scale) - special.gammaln(shape) - shape * log_scale
-            if self.name == "weibull":
-                log_shape, log_scale = theta
-                shape = math.exp(log_shape)
-                log_ratio = np.log(x) - log_scale
-                return log_shape - log_scale + (shape - 1) * log_ratio - np.exp(shape * log_ratio)
-            (log_scale,) = theta
-            return -log_scale - x / math.exp(log_scale)
+    # The likelihood terms take log x (a stay scaled by an age band factor is log x - log factor).
 
-    def logsf(self, x: np.ndarray, theta: np.ndarray) -> np.ndarray:
-        with np.errstate(divide="ignore"):
-            if self.name == "lognormal":
-                log_sigma, mu = theta
-                return special.log_ndtr(-(np.log(x) - mu) / math.exp(log_sigma))
-            if self.name == "gamma":
-                log_shape, log_scale = theta
-                return np.maximum(np.log(special.gammaincc(math.exp(log_shape), x / math.exp(log_scale))), LOG_TINY)
-            if self.name == "weibull":
-                log_shape, log_scale = theta
-                return -np.exp(math.exp(log_shape) * (np.log(x) - log_scale))
-            (log_scale,) = theta
-            return -x / math.exp(log_scale)
+    def logpdf(self, lx: np.ndarray, theta: np.ndarray) -> np.ndarray:
+        """log of the density of the stay x at log x = lx."""
+        if self.name == "lognormal":
+            log_sigma, mu = theta
+            z = (lx - mu) / math.exp(log_sigma)
+            return -lx - log_sigma - HALF_LOG_2PI - 0.5 * z * z
+        if self.name == "gamma":
+            log_shape, log_scale = theta
+            shape = math.exp(log_shape)
+            return (shape - 1) * lx - np.exp(lx - log_scale) - special.gammaln(shape) - shape * log_scale
+        if self.name == "weibull":
+            log_shape, log_scale = theta
+            shape = math.exp(log_shape)
+            log_ratio = lx - log_scale
+            return log_shape - log_scale + (shape - 1) * log_ratio - np.exp(shape * log_ratio)
+        (log_scale,) = theta
+        return -log_scale - np.exp(lx - log_scale)
 
-    def logcdf(self, x: np.ndarray, theta: np.ndarray) -> np.ndarray:
+    def logsf(self, lx: np.ndarray, theta: np.ndarray) -> np.ndarray:
+        """log P(stay > x) at log x = lx."""
         with np.errstate(divide="ignore"):
             if self.name == "lognormal":
                 log_sigma, mu = theta
-                return special.log_ndtr((np.log(x) - mu) / math.exp(log_sigma))
+                return special.log_ndtr(-(lx - mu) / math.exp(log_sigma))
             if self.name == "gamma":
                 log_shape, log_scale = theta
-                return np.maximum(np.log(special.gammainc(math.exp(log_shape), x / math.exp(log_scale))), LOG_TINY)
+                return np.log(special.gammaincc(math.exp(log_shape), np.exp(lx - log_scale)))
             if self.name == "weibull":
                 log_shape, log_scale = theta
-                return np.log(-np.expm1(-np.exp(math.exp(log_shape) * (np.log(x) - log_scale))))
+                return -np.exp(math.exp(log_shape) * (lx - log_scale))
             (log_scale,) = theta
-            return np.log(-np.expm1(-x / math.exp(log_scale)))
+            return -np.exp(lx - log_scale)
+
+    def logcdf(self, lx: np.ndarray, theta: np.ndarray) -> np.ndarray:
+        """log P(stay <= x) at log x = lx (lx = -inf: x = 0)."""
+        with np.errstate(divide="ignore"):
+            if self.name == "lognormal":
+                log_sigma, mu = theta
+                return special.log_ndtr((lx - mu) / math.exp(log_sigma))
+            if self.name == "gamma":
+                log_shape, log_scale = theta
+                return np.log(special.gammainc(math.exp(log_shape), np.exp(lx - log_scale)))
+            if self.name == "weibull":
+                log_shape, log_scale = theta
+                return np.log(-np.expm1(-np.exp(math.exp(log_shape) * (lx - log_scale))))
+            (log_scale,) = theta
+            return np.log(-np.expm1(-np.exp(lx - log_scale)))
 
     def start(self, x: np.ndarray) -> np.ndarray:
         """Starting parameters from the moments of some stays (all > 0)."""
@@ -107,26 +112,41 @@ class Family:
 FAMILIES = {f.name: f for f in (Family("lognormal", 2), Family("gamma", 2), Family("weibull", 2), Family("exponential", 1))}
 
 
-def log_probability(
-    family: Family, theta: np.ndarray, low: np.ndarray, high: np.ndarray, exact: np.ndarray | None = None
-) -> np.ndarray:
-    """Each stay's log-likelihood: density if known exactly (low == high), else P(low < stay <= high) (high inf: censored)."""
-    exact = low == high if exact is None else exact
-    if exact.all():
-        return np.maximum(family.logpdf(low, theta), LOG_TINY)
-    out = np.empty(len(low))
-    censored = np.isinf(high)
-    between = ~exact & ~censored
+@dataclass
+class Stays:
+    """Stays as the likelihood needs them: log bounds, and which are exact, censored or known to lie between."""
+
+    low: np.ndarray  # days; an exact stay has low == high, a right-censored one high = inf
+    high: np.ndarray
+
+    def __post_init__(self) -> None:
+        self.exact = self.low == self.high
+        self.censored = np.isinf(self.high)
+        self.between = ~self.exact & ~self.censored
+        self.all_exact = bool(self.exact.all())
+        with np.errstate(divide="ignore"):
+            self.log_low, self.log_high = np.log(self.low), np.log(self.high)
+
+
+def log_probability(family: Family, theta: np.ndarray, stays: Stays, log_factor: np.ndarray | float = 0.0) -> np.ndarray:
+    """Each stay's log-likelihood when stays are (factor) x (a draw from the law): the density of an exact stay,
+    else the probability of lying between its bounds (a censored stay: beyond its low bound)."""
+    lx = stays.log_low - log_factor
+    if stays.all_exact:
+        return np.maximum(family.logpdf(lx, theta) - log_factor, LOG_TINY)
+    log_factor = np.broadcast_to(log_factor, lx.shape)
+    out = np.empty(len(lx))
+    exact, censored, between = stays.exact, stays.censored, stays.between
     if exact.any():
-        out[exact] = family.logpdf(low[exact], theta)
+        out[exact] = family.logpdf(lx[exact], theta) - log_factor[exact]
     if censored.any():
-        out[censored] = family.logsf(low[censored], theta)
+        out[censored] = family.logsf(lx[censored], theta)
     if between.any():
-        upper = family.logcdf(high[between], theta)
-        lower = np.where(low[between] > 0, family.logcdf(np.maximum(low[between], 1e-300), theta), -np.inf)
+        upper = family.logcdf(stays.log_high[between] - log_factor[between], theta)
+        lower = family.logcdf(lx[between], theta)
         with np.errstate(divide="ignore", invalid="ignore"):
             out[between] = upper + np.log1p(-np.exp(np.minimum(lower - upper, 0.0)))
-    return np.maximum(out, LOG_TINY)
+    return np.maximum(np.nan_to_num(out, nan=LOG_TINY), LOG_TINY)
 
 
 def as_scenario(family: Family, theta: np.ndarray) -> dict:
@@ -135,12 +155,6 @@ def as_scenario(family: Family, theta: np.ndarray) -> dict:
     if family.name == "exponential":
         return {"distribution": "exponential", "mean": significant(mean)}
     return {"distribution": family.name, "mean": significant(mean), "sd": significant(sd)}
-
-
-def significant(value: float, figures: int = 4) -> float:
-    if value == 0 or not math.isfinite(value):
-        return value
-    return round(value, figures - 1 - math.floor(math.log10(abs(value))))
 
 
 def from_scenario(dist: Distribution) -> tuple[Family, np.ndarray]:

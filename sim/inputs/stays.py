@@ -14,7 +14,7 @@ everyone. One likelihood holds all of it (scipy.optimize on the log scale):
 
 Each pathway's family (lognormal, gamma, Weibull, exponential) is chosen by
 AIC on its own stays; the intervals come from the observed information
-(statsmodels' numerical Hessian) through draws of the parameters. A
+(statsmodels' numerical Hessian, forward differences: within 1 % of central ones here) through draws of the parameters. A
 Kolmogorov-Smirnov test of each chosen law on the stays of spells with full
 follow-up says whether it fits; when none does (p < 0.01), the empirical
 table of those stays is written instead.
@@ -26,12 +26,12 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import optimize, special, stats
-from statsmodels.tools.numdiff import approx_hess3
+from scipy import optimize, stats
+from statsmodels.tools.numdiff import approx_hess2
 
-from sim.inputs.estimates import Estimate, Fitted, Setting, count, draws_of, percentiles
+from sim.inputs.estimates import Estimate, Fitted, Setting, count, draws_of, percentiles, significant
 from sim.inputs.extract import Extract
-from sim.inputs.laws import FAMILIES, Family, as_scenario, from_scenario, log_probability, significant
+from sim.inputs.laws import FAMILIES, Family, Stays, as_scenario, from_scenario, log_probability
 from sim.scenario.schema import PATHWAYS, Scenario
 
 FOLLOW_UP_DAYS = 90  # spells admitted this long before the extract ends have (almost) all ended
@@ -41,6 +41,7 @@ EMPIRICAL_POINTS = 100  # quantiles in an empirical table
 DEATH = len(PATHWAYS)  # component index of the stay before death (pathways are 0..3)
 UNKNOWN_ALIVE, UNKNOWN = DEATH + 1, DEATH + 2  # open spells: optimised on a pathway not yet known; not yet optimised
 ONE_MINUTE = 1 / 1440
+FACTOR_MOVE = 0.05  # families are chosen again when a fitted age band factor is more than ~5 % off the template's
 
 
 @dataclass
@@ -58,19 +59,15 @@ class Observations:
     def __post_init__(self) -> None:
         for group in np.unique(self.group):
             on = self.group == group
-            self.parts[int(group)] = Part(self.band[on], self.low[on], self.high[on])
+            self.parts[int(group)] = Part(self.band[on], Stays(self.low[on], self.high[on]))
 
 
 @dataclass
 class Part:
-    """The stays of one group, sliced once (a fit evaluates its likelihood thousands of times)."""
+    """The stays of one group, prepared once (a fit evaluates its likelihood thousands of times)."""
 
     band: np.ndarray
-    low: np.ndarray
-    high: np.ndarray
-
-    def __post_init__(self) -> None:
-        self.exact = self.low == self.high
+    stays: Stays
 
 
 @dataclass
@@ -149,22 +146,20 @@ def negative_log_likelihood(
                  for k in range(DEATH)]
         if with_death:
             terms.append(np.log(np.maximum(mortality[part.band], 1e-300)) + component_log_likelihood(layout, theta, DEATH, part, log_factor))
-        total += special.logsumexp(np.vstack(terms), axis=0).sum()
+        total += np.logaddexp.reduce(np.vstack(terms), axis=0).sum()
     return -total
 
 
 def component_log_likelihood(layout: Layout, theta: np.ndarray, component: int, part: Part, log_factor: np.ndarray) -> np.ndarray:
     """Log-likelihood of some stays under one component's law (a pathway's, scaled by the band factor)."""
     family, params = layout.law(component, theta)
-    if component == DEATH:
-        return log_probability(family, params, part.low, part.high, part.exact)
-    factor_log = log_factor[part.band]
-    factor = np.exp(factor_log)
-    return log_probability(family, params, part.low / factor, part.high / factor, part.exact) - np.where(part.exact, factor_log, 0.0)
+    if component == DEATH:  # the model does not scale the stay before death by age band
+        return log_probability(family, params, part.stays)
+    return log_probability(family, params, part.stays, log_factor[part.band])
 
 
 def minimise(function, start: np.ndarray) -> np.ndarray:
-    result = optimize.minimize(function, start, method="BFGS", options={"gtol": 1e-5, "maxiter": 2000})
+    result = optimize.minimize(function, start, method="L-BFGS-B", options={"maxiter": 2000})  # no bounds: log scale
     if not np.all(np.isfinite(result.x)):
         raise RuntimeError(f"the stay fit did not converge: {result.message}")
     return result.x
@@ -175,7 +170,7 @@ def choose_family(
 ) -> tuple[Family, np.ndarray, dict[str, float]]:
     """The family with the lowest AIC on this component's own stays (band factors held); AIC of each family."""
     part = obs.parts[component]
-    stays = np.where(np.isfinite(part.high), (part.low + part.high) / 2, part.low)
+    stays = np.where(part.stays.censored, part.stays.low, (part.stays.low + part.stays.high) / 2)
     sample = np.maximum(stays / (1.0 if component == DEATH else np.exp(log_factor[part.band])), ONE_MINUTE)
     aic, fits = {}, {}
     for family in FAMILIES.values():
@@ -215,7 +210,7 @@ def fit_laws(
     free_bands = [b for b in range(len(bands)) if b != reference and (pathway_stays & (obs.band == b)).sum() >= MIN_STAYS]
     log_factor = base_log_factor.copy()
     chosen: dict[int, Family] = {}
-    for _ in range(2):  # choose with the template's factors, fit, and choose again with the fitted ones
+    for _ in range(2):  # choose with the template's factors, fit, and choose again if the fitted ones differ
         choices = {c: choose_family(c, obs, log_factor) for c in fitted}
         families = {c: family for c, (family, _, _) in choices.items()}
         if families == chosen:
@@ -228,8 +223,11 @@ def fit_laws(
             return negative_log_likelihood(theta, layout, obs, shares, mortality)
 
         theta = minimise(nll, start)
+        moved = np.max(np.abs(layout.log_factors(theta) - log_factor), initial=0.0)
         log_factor = layout.log_factors(theta)
-    hessian = approx_hess3(theta, nll)
+        if moved < FACTOR_MOVE:
+            break
+    hessian = approx_hess2(theta, nll)
     covariance = np.linalg.pinv(hessian)
     return StayFit(layout, theta, covariance, {c: choices[c][2] for c in fitted}, obs)
 
@@ -243,7 +241,7 @@ def fit_stays(
     draws = draws_of(fit.theta, fit.covariance, seed_offset=1)
     fitted = Fitted()
     period = f"spells admitted {extract.label(extract.start)} to {extract.label(extract.end - 1)}" + (
-        f"; open at the end: censored there" if censoring else "; open spells left out (censoring ignored)"
+        ", censored at the end if still open" if censoring else ", open ones left out (censoring ignored)"
     )
     open_count = int(np.isin(obs.group, [UNKNOWN, UNKNOWN_ALIVE]).sum() + ((obs.group < UNKNOWN_ALIVE) & np.isinf(obs.high)).sum())
     for component in range(DEATH + 1):
@@ -255,7 +253,7 @@ def fit_stays(
                 fitted.notes.append(f"{key}: as in the template (only {n} {what}; at least {MIN_STAYS} needed)")
             continue
         fitted.add(describe_law(extract, fit, draws, component, key, what, n, period, open_count))
-    if not "medically_optimised" in extract.has:
+    if "medically_optimised" not in extract.has:
         fitted.notes.append(
             "clinical_stay: as in the template (the extract has no medically optimised times, so the clinical stay and the "
             "discharge delay cannot be told apart; length of stay by pathway is a calibration target instead)"
@@ -287,7 +285,8 @@ def describe_law(
     rows = [("mean", mean, percentiles(drawn_mean)), ("sd", sd, percentiles(drawn_sd))]
     for name, value, (low, high) in rows[: 1 if family.name == "exponential" else 2]:
         fitted.estimates.append(Estimate(f"{key}.{name}", value, low, high, "days", n, what, period, method, gof, written=fits))
-    comment = (f"{count(n, what)}{scale_note}, {open_count:,} open spells censored; {period}; {method}; "
+    comment = (f"{count(n, what)}{scale_note}; {period}, the {open_count:,} open then shared among the pathways and death by "
+               f"their bands' shares; {method}; "
                f"mean {rows[0][2][0]:.3g}-{rows[0][2][1]:.3g}" + ("" if family.name == "exponential" else f", sd {rows[1][2][0]:.3g}-{rows[1][2][1]:.3g}")
                + f" (95 % CI); {gof}")
     if fits:
