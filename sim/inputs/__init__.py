@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from threadpoolctl import threadpool_limits
+
 from sim.calibrate.targets import Target
 from sim.inputs.arrivals import fit_arrivals
 from sim.inputs.estimates import Estimate, Fitted, Setting
@@ -43,7 +45,17 @@ class InputsFit:
 
 
 def fit_inputs(extract: Extract, template: Scenario, template_path: Path, censoring: bool = True) -> InputsFit:
-    """Every estimate the extract allows, the values to write, and the calibration targets."""
+    """Every estimate the extract allows, the values to write, and the calibration targets.
+
+    The fits do many small linear-algebra steps (a regression's, a Hessian's),
+    on which BLAS threads cost more than they give, several times more on a
+    busy machine: they run on one thread.
+    """
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _fit_inputs(extract, template, template_path, censoring)
+
+
+def _fit_inputs(extract: Extract, template: Scenario, template_path: Path, censoring: bool) -> InputsFit:
     fitted = Fitted()
     shares_fit, shares, mortality = fit_shares(extract)
     fitted.add(shares_fit)

@@ -87,7 +87,7 @@ class Extract:
         if self.origin is None:
             return weekday(days), month(days)
         stamps = self.origin + pd.to_timedelta(np.floor(days), unit="D")
-        return np.asarray(stamps.dayofweek), np.asarray(stamps.month)
+        return np.asarray(stamps.day_of_week), np.asarray(stamps.month)
 
     def label(self, day: float) -> str:
         """A day of the extract as a reader knows it: a date, or a model day."""
@@ -320,9 +320,9 @@ def order_checks(times: dict[str, pd.Series], text: dict[str, pd.Series], flag) 
     """Each step of a spell comes after the one before it: request, admission, medically optimised, discharge."""
     steps = [
         ("arrival", "admitted", "admission before the request"),
+        ("admitted", "left_bed", "discharge before admission"),
         ("admitted", "medically_optimised", "medically optimised before admission"),
         ("medically_optimised", "left_bed", "discharge before medically optimised"),
-        ("admitted", "left_bed", "discharge before admission"),
     ]
     for earlier, later, what in steps:
         if earlier in times and later in times:

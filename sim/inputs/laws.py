@@ -124,6 +124,7 @@ class Stays:
         self.censored = np.isinf(self.high)
         self.between = ~self.exact & ~self.censored
         self.all_exact = bool(self.exact.all())
+        self.all_censored = bool(self.censored.all())
         with np.errstate(divide="ignore"):
             self.log_low, self.log_high = np.log(self.low), np.log(self.high)
 
@@ -134,6 +135,8 @@ def log_probability(family: Family, theta: np.ndarray, stays: Stays, log_factor:
     lx = stays.log_low - log_factor
     if stays.all_exact:
         return np.maximum(family.logpdf(lx, theta) - log_factor, LOG_TINY)
+    if stays.all_censored:
+        return np.maximum(family.logsf(lx, theta), LOG_TINY)
     log_factor = np.broadcast_to(log_factor, lx.shape)
     out = np.empty(len(lx))
     exact, censored, between = stays.exact, stays.censored, stays.between

@@ -128,25 +128,35 @@ def observations(extract: Extract, censoring: bool = True) -> Observations:
     return Observations(group[known], band[known], low[known], high[known], complete[known], left_out)
 
 
-def negative_log_likelihood(
-    theta: np.ndarray, layout: Layout, obs: Observations, shares: np.ndarray, mortality: np.ndarray
-) -> float:
+def mixture_weights(obs: Observations, shares: np.ndarray, mortality: np.ndarray) -> dict[int, np.ndarray]:
+    """For each group of open spells of unknown pathway: log P(component) per spell, one row per component.
+
+    Already medically optimised, a spell is on pathway k with its band's share; not yet, it may also be
+    one that will die in hospital (the band's mortality), whose stay is drawn from the law of the stay
+    before death.
+    """
+    weights = {}
+    with np.errstate(divide="ignore"):
+        for group, with_death in ((UNKNOWN_ALIVE, False), (UNKNOWN, True)):
+            if group in obs.parts:
+                band = obs.parts[group].band
+                alive = 1.0 - mortality[band] if with_death else 1.0
+                rows = [np.log(shares[band, k] * alive) for k in range(DEATH)]
+                weights[group] = np.vstack(rows + ([np.log(mortality[band])] if with_death else []))
+    return weights
+
+
+def negative_log_likelihood(theta: np.ndarray, layout: Layout, obs: Observations, weights: dict[int, np.ndarray]) -> float:
     """Minus the log-likelihood of every stay; open spells of unknown pathway as mixtures."""
     log_factor = layout.log_factors(theta)
     total = 0.0
     for component in range(DEATH + 1):
         if component in obs.parts:
             total += component_log_likelihood(layout, theta, component, obs.parts[component], log_factor).sum()
-    for group, with_death in ((UNKNOWN_ALIVE, False), (UNKNOWN, True)):
-        if group not in obs.parts:
-            continue
+    for group, log_weight in weights.items():
         part = obs.parts[group]
-        alive = 1.0 - mortality[part.band] if with_death else np.ones(len(part.band))
-        terms = [np.log(np.maximum(shares[part.band, k] * alive, 1e-300)) + component_log_likelihood(layout, theta, k, part, log_factor)
-                 for k in range(DEATH)]
-        if with_death:
-            terms.append(np.log(np.maximum(mortality[part.band], 1e-300)) + component_log_likelihood(layout, theta, DEATH, part, log_factor))
-        total += np.logaddexp.reduce(np.vstack(terms), axis=0).sum()
+        terms = [component_log_likelihood(layout, theta, k, part, log_factor) for k in range(len(log_weight))]
+        total += np.logaddexp.reduce(log_weight + np.vstack(terms), axis=0).sum()
     return -total
 
 
@@ -201,6 +211,7 @@ def fit_laws(
     """Choose each component's family, then fit every law and the band factors together."""
     template_laws = {k: from_scenario(template.clinical_stay.by_pathway.of(p)) for k, p in enumerate(PATHWAYS)}
     template_laws[DEATH] = from_scenario(template.in_hospital_death.stay_before_death)
+    weights = mixture_weights(obs, shares, mortality)
     exact_counts = {c: int(((obs.group == c) & np.isfinite(obs.high)).sum()) for c in range(DEATH + 1)}
     fitted = [c for c in range(DEATH + 1) if exact_counts[c] >= MIN_STAYS]
     factors = template.clinical_stay.age_band_factor
@@ -220,7 +231,7 @@ def fit_laws(
         start = np.concatenate([choices[c][1] for c in sorted(families)] + [log_factor[free_bands]])
 
         def nll(theta: np.ndarray, layout: Layout = layout) -> float:
-            return negative_log_likelihood(theta, layout, obs, shares, mortality)
+            return negative_log_likelihood(theta, layout, obs, weights)
 
         theta = minimise(nll, start)
         moved = np.max(np.abs(layout.log_factors(theta) - log_factor), initial=0.0)

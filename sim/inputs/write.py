@@ -41,8 +41,15 @@ QUALITY_COLUMNS = ["row", "column", "value", "reason"]
 
 def write_outputs(fit: InputsFit, out_dir: Path, command: str, drop_bad_rows: bool) -> list[str]:
     """Write every output into out_dir; return the names written."""
-    from sim.inputs.figure import write_figure  # matplotlib only when writing
+    from sim.inputs.figure import write_figure  # matplotlib only when drawing
 
+    written = write_files(fit, out_dir, command, drop_bad_rows)
+    write_atomically(out_dir / "inputs.png", lambda tmp: write_figure(fit, tmp))
+    return [*written, "inputs.png"]
+
+
+def write_files(fit: InputsFit, out_dir: Path, command: str, drop_bad_rows: bool) -> list[str]:
+    """scenario.yaml, targets.yaml, inputs.csv (and data_quality.csv); the names written."""
     out_dir.mkdir(parents=True, exist_ok=True)
     name = f"{fit.template.name}-fitted"[:80]
     scenario_text = scenario_yaml(fit, out_dir, name, command)
@@ -56,8 +63,6 @@ def write_outputs(fit: InputsFit, out_dir: Path, command: str, drop_bad_rows: bo
         quality = pd.DataFrame([vars(b) for b in fit.extract.dropped], columns=QUALITY_COLUMNS)
         write_atomically(out_dir / "data_quality.csv", lambda tmp: quality.to_csv(tmp, index=False))
         written.append("data_quality.csv")
-    write_atomically(out_dir / "inputs.png", lambda tmp: write_figure(fit, tmp))
-    written.append("inputs.png")
     return written
 
 
