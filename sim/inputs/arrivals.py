@@ -26,6 +26,7 @@ from sim.scenario.schema import WEEKDAYS, Scenario
 
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 LOOKBACK_DAYS = 365  # without a readmission flag, this much of the extract (at most half) only recognises returning patients
+GROWTH_DAYS = 2 * YEAR_DAYS  # counted days needed to fit growth alongside month factors
 
 
 def fit_arrivals(extract: Extract, template: Scenario) -> Fitted:
@@ -33,7 +34,7 @@ def fit_arrivals(extract: Extract, template: Scenario) -> Fitted:
     first_day, days = counting_days(extract)
     daily = daily_counts(extract, first_day, days)
     fit_months = daily.month.nunique() == 12  # else the template's month factors stand
-    fit_growth = days >= YEAR_DAYS  # under a year, growth and season cannot be told apart
+    fit_growth = fit_months and days >= GROWTH_DAYS  # within a year or so, a trend and the seasons cannot be told apart
     design = design_matrix(daily, extract.bands, fit_months, fit_growth)
     offset = np.zeros(len(daily))
     if not fit_months:
@@ -102,7 +103,10 @@ def fit_arrivals(extract: Extract, template: Scenario) -> Fitted:
             f"95 % CI {low:.4f}-{high:.4f}; {count(n_first, 'first admissions')}, {period}; Poisson regression",
         ))
     else:
-        fitted.notes.append(f"demand.growth_per_year: as in the template (the counted days, {period}, are less than a year)")
+        fitted.notes.append(
+            f"demand.growth_per_year: as in the template (the counted days, {period}, are fewer than {GROWTH_DAYS}: "
+            "a trend cannot be told from the seasons)"
+        )
     fitted.figure["arrivals"] = observed_and_fitted(daily, result.fittedvalues.to_numpy())
     return fitted
 

@@ -1,4 +1,4 @@
-"""What fit-inputs writes: scenario.yaml, targets.yaml, inputs.csv, data_quality.csv and inputs.png.
+"""What fit-inputs writes: scenario.yaml, targets.yaml, inputs.csv, calibration.yaml, data_quality.csv, inputs.png.
 
 scenario.yaml extends the template and sets only what was fitted, each value
 under a comment with its n, period, method and interval, so a reader sees
@@ -23,12 +23,14 @@ import pandas as pd
 import yaml
 
 from sim import __version__
+from sim.calibrate.settings import load_calibration
 from sim.calibrate.targets import load_targets
 from sim.inputs import InputsFit
 from sim.inputs.estimates import Setting
 from sim.results import write_atomically
 from sim.scenario import load_scenario
 from sim.scenario.load import MISSING, value_at
+from sim.scenario.schema import PATHWAYS
 
 WIDTH = 110
 PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -58,7 +60,9 @@ def write_files(fit: InputsFit, out_dir: Path, command: str, drop_bad_rows: bool
     write_atomically(out_dir / "targets.yaml", lambda tmp: write_checked(tmp, targets_text, load_targets))
     table = inputs_table(fit)
     write_atomically(out_dir / "inputs.csv", lambda tmp: table.to_csv(tmp, index=False))
-    written = ["scenario.yaml", "targets.yaml", "inputs.csv"]
+    calibration_text = calibration_yaml(fit, name, command)
+    write_atomically(out_dir / "calibration.yaml", lambda tmp: write_checked(tmp, calibration_text, load_calibration))
+    written = ["scenario.yaml", "targets.yaml", "inputs.csv", "calibration.yaml"]
     if drop_bad_rows:
         quality = pd.DataFrame([vars(b) for b in fit.extract.dropped], columns=QUALITY_COLUMNS)
         write_atomically(out_dir / "data_quality.csv", lambda tmp: quality.to_csv(tmp, index=False))
@@ -175,6 +179,34 @@ def targets_yaml(fit: InputsFit, command: str) -> str:
     )
     body = {"targets": [plain(t.model_dump(exclude_none=True)) for t in fit.targets]}
     return header + yaml.safe_dump(body, sort_keys=False, allow_unicode=True, width=WIDTH)
+
+
+def calibration_yaml(fit: InputsFit, name: str, command: str) -> str:
+    """Fit settings for `sim calibrate`: what the extract could not tell, moved to match its targets."""
+    template = fit.template
+    parameters = []
+    assessed = [f"discharge.assessment.{p}.mean" for p in PATHWAYS if hasattr(template.discharge.assessment.of(p), "mean")]
+    if assessed:
+        parameters.append({"name": "assessment_scale", "keys": assessed, "mode": "scale", "low": 0.2, "high": 3.0})
+    capacities = [("intermediate_care_places", "services.intermediate_care.places", template.services.intermediate_care.places),
+                  ("home_care_packages", "services.home_care.packages", template.services.home_care.packages)]
+    if template.services.reablement.places is not None:
+        capacities.insert(0, ("reablement_places", "services.reablement.places", template.services.reablement.places))
+    if "mean_bed_wait_hours" in {t.indicator for t in fit.targets}:
+        capacities.insert(0, ("beds", "acute.beds", template.acute.beds))
+    for parameter, key, value in capacities:
+        parameters.append({"name": parameter, "keys": [key], "low": max(1, round(0.5 * value)), "high": round(1.5 * value) + 1,
+                           "integer": True})
+    body = {
+        "name": f"{name}-calibration", "scenario": "scenario.yaml", "targets": "targets.yaml", "parameters": parameters,
+        "weights": {}, "replications": 8, "optimiser": {"max_evaluations": 40},
+    }
+    header = (
+        f"# Fit settings written by `{command}`: the fitted scenario's inputs stay as fitted; what the extract\n"
+        "# could not tell (assessment times, community capacities, and beds when arrival times show the waits for one)\n"
+        "# moves within these bounds to match targets.yaml. Run: python -m sim calibrate <this file>\n"
+    )
+    return header + yaml.safe_dump(body, sort_keys=False, width=WIDTH)
 
 
 def inputs_table(fit: InputsFit) -> pd.DataFrame:
