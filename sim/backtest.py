@@ -16,7 +16,7 @@ import pandas as pd
 
 from sim.errors import InputError
 from sim.model import CENSUS_COLUMNS
-from sim.results import write_atomically
+from sim.files import write_atomically
 from sim.runner import ReplicationResult
 
 BAND = (0.05, 0.95)

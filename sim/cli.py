@@ -55,6 +55,37 @@ def worker_count(requested: int | None, tasks: int | None = None) -> int:
     return min(cores, tasks) if tasks else cores
 
 
+# Flags that mean the same on every command that takes them: declared once, here.
+SHARED_FLAGS: dict[str, tuple[tuple, dict]] = {
+    "replications": (("--replications",), dict(
+        type=positive_int, help="replications of each scenario (default: the file's)")),
+    "seed": (("--seed",), dict(
+        type=non_negative_int, help="master seed of the random streams (default: the file's)")),
+    "set": (("--set",), dict(
+        dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE",
+        help="change one scenario value, e.g. --set acute.beds=220 (repeatable; validated like the file)")),
+    "workers": (("--workers",), dict(
+        type=positive_int, help="worker processes (default: one per CPU core); results do not depend on it")),
+    "scheduler": (("--scheduler",), dict(
+        metavar="ADDRESS",
+        help="run on a dask.distributed scheduler at ADDRESS (e.g. tcp://10.0.0.5:8786), or 'local' for a LocalCluster")),
+    "report": (("--report",), dict(action="store_true", help="also write report.html into the results folder")),
+    "quiet": (("--quiet",), dict(action="store_true", help="no progress bar")),
+}
+
+
+def add_flags(parser: argparse.ArgumentParser, *names: str, out: str | None = None) -> None:
+    """Add shared flags by name; `out` is the help of --out (always a folder), None for no --out."""
+    for name in names:
+        flags, options = SHARED_FLAGS[name]
+        parser.add_argument(*flags, **options)
+    if out is not None:
+        parser.add_argument("--out", type=Path, metavar="DIR", help=out)
+
+
+RUNNING = ("replications", "seed", "set", "workers", "scheduler", "report", "quiet")  # commands that simulate
+
+
 def build_parser() -> ArgumentParser:
     parser = ArgumentParser(
         prog="python -m sim",
@@ -65,74 +96,45 @@ def build_parser() -> ArgumentParser:
 
     run = commands.add_parser("run", help="run one scenario and write its result tables")
     run.add_argument("scenario", help="scenario YAML file")
-    run.add_argument("--replications", type=positive_int, help="replications (default: the scenario's run.replications)")
-    run.add_argument("--seed", type=non_negative_int, help="master seed (default: the scenario's run.seed)")
-    run.add_argument("--out", type=Path, help="results folder (default: results/<scenario name>/)")
-    run.add_argument(
-        "--workers", type=positive_int,
-        help="processes to run replications on (default: one per CPU core); results do not depend on it",
-    )
-    run.add_argument(
-        "--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE",
-        help="override one scenario value, e.g. --set acute.beds=320 (repeatable)",
-    )
+    add_flags(run, *RUNNING, out="results folder (default: results/<scenario name>/)")
     run.add_argument("--spells", action="store_true", help="also write spells.csv, one row per hospital spell")
-    run.add_argument("--report", action="store_true", help="also write report.html (and spells.csv, which it uses)")
-    run.add_argument("--quiet", action="store_true", help="no progress bar")
 
     check = commands.add_parser("check", help="validate a scenario without running it")
     check.add_argument("scenario", help="scenario YAML file")
-    check.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE")
+    add_flags(check, "replications", "seed", "set")
 
     commands.add_parser("schema", help="print the JSON Schema of a scenario")
 
     batch = commands.add_parser("batch", help="run many scenarios, resumably, and compare them with the baseline")
     batch.add_argument("batch", help="batch YAML file")
-    batch.add_argument("--replications", type=positive_int, help="replications (default: the batch file's)")
-    batch.add_argument("--workers", type=positive_int, help="local processes (default: one per CPU core)")
-    batch.add_argument(
-        "--scheduler", metavar="ADDRESS",
-        help="run on a dask.distributed scheduler at ADDRESS (e.g. tcp://10.0.0.5:8786), or 'local' for a LocalCluster",
-    )
-    batch.add_argument("--out", type=Path, help="results folder (default: results/<batch name>/)")
-    batch.add_argument("--report", action="store_true", help="also write report.html (see the report command)")
-    batch.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_flags(batch, *RUNNING, out="results folder (default: results/<batch name>/)")
 
     sensitivity = commands.add_parser("sensitivity", help="global sensitivity of indicators to parameter ranges (SALib)")
     sensitivity.add_argument("config", help="sensitivity config YAML file")
     sensitivity.add_argument("--method", choices=["morris", "sobol"], help="default: the config's")
     sensitivity.add_argument("--samples", type=positive_int, help="Morris trajectories or Sobol base sample (default: the config's)")
-    sensitivity.add_argument("--workers", type=positive_int, help="local processes (default: one per CPU core)")
-    sensitivity.add_argument("--scheduler", metavar="ADDRESS", help="a dask.distributed scheduler, or 'local'")
-    sensitivity.add_argument("--out", type=Path, help="results folder (default: results/<name>-<method>/)")
-    sensitivity.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_flags(sensitivity, *RUNNING, out="results folder (default: results/<name>-<method>/)")
 
     calibrate = commands.add_parser("calibrate", help="fit free parameters to historic targets; write the fit and a calibrated scenario")
     calibrate.add_argument("config", help="fit settings YAML file (e.g. calibration/baseline.yaml)")
-    calibrate.add_argument("--out", type=Path, help="results folder (default: results/<name>/)")
     calibrate.add_argument("--max-evaluations", type=whole_number(2), help="budget of parameter points (default: the config's)")
-    calibrate.add_argument("--workers", type=positive_int, help="local processes (default: one per CPU core)")
-    calibrate.add_argument("--scheduler", metavar="ADDRESS", help="a dask.distributed scheduler, or 'local'")
-    calibrate.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_flags(calibrate, *RUNNING, out="results folder (default: results/<name>/)")
 
     census = commands.add_parser("census", help="run one replication and write who is where on a day, as a census CSV")
     census.add_argument("scenario", help="scenario YAML file")
-    census.add_argument("--out", type=Path, required=True, help="census CSV to write")
     census.add_argument("--at", type=float, help="the day of the census (default: the end of the horizon)")
     census.add_argument("--replication", type=non_negative_int, default=0, help="which replication (default 0)")
-    census.add_argument("--seed", type=non_negative_int, help="master seed (default: the scenario's run.seed)")
-    census.add_argument("--daily", type=Path, help="also write the daily counts from the census day on (an 'observed' series)")
-    census.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE")
+    census.add_argument(
+        "--daily", action="store_true",
+        help="also write observed_daily.csv: the daily counts from the census day on (an 'observed' series)",
+    )
+    add_flags(census, "seed", "set", out="folder for census_day<AT>.csv (required)")
 
     backtest = commands.add_parser("backtest", help="simulate forward from a census and compare with an observed daily series")
     backtest.add_argument("scenario", help="scenario YAML file")
     backtest.add_argument("--observed", type=Path, required=True, help="CSV: day (0 = census day) and daily census measures")
     backtest.add_argument("--census", help="census CSV to start from (default: the scenario's census); sets no warm-up")
-    backtest.add_argument("--replications", type=whole_number(2), help="replications (default: the scenario's)")
-    backtest.add_argument("--workers", type=positive_int, help="processes (default: one per CPU core)")
-    backtest.add_argument("--out", type=Path, help="results folder (default: results/<scenario name>-backtest/)")
-    backtest.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE")
-    backtest.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_flags(backtest, *RUNNING, out="results folder (default: results/<scenario name>-backtest/)")
 
     fit = commands.add_parser(
         "fit-inputs", help="fit a scenario and calibration targets from a spell-level extract (one row per hospital spell)"
@@ -163,7 +165,7 @@ def build_parser() -> ArgumentParser:
 
     report = commands.add_parser("report", help="write a self-contained report.html with figures from a results folder")
     report.add_argument("folder", type=Path, help="results folder of run, batch, sensitivity, calibrate or backtest")
-    report.add_argument("--out", type=Path, help="the HTML file (default: FOLDER/report.html); figure PNGs go beside it")
+    add_flags(report, out="folder for report.html and its figure PNGs (default: the results folder)")
 
     bench = commands.add_parser("bench", help="measure simulation speed against a plain SimPy reference ward")
     bench.add_argument("--years", type=float, help="simulated years of the bench ward (default 5; 0.5 with --instructions)")
@@ -175,28 +177,37 @@ def build_parser() -> ArgumentParser:
     return parser
 
 
+def run_overrides(args: argparse.Namespace) -> list[str]:
+    """--set, then --replications and --seed, as scenario overrides (in the order they apply)."""
+    overrides = list(getattr(args, "overrides", []))
+    if getattr(args, "replications", None) is not None:
+        overrides.append(f"run.replications={args.replications}")
+    if getattr(args, "seed", None) is not None:
+        overrides.append(f"run.seed={args.seed}")
+    return overrides
+
+
+def write_report_if_asked(args: argparse.Namespace, out_dir: Path) -> None:
+    if getattr(args, "report", False):
+        from sim.report import write_report
+
+        write_report(out_dir)
+
+
 def command_run(args: argparse.Namespace) -> None:
     from sim.results import write_run
-    from sim.runner import run_replications
+    from sim.run import run_scenario
     from sim.scenario import load_scenario
 
-    overrides = list(args.overrides)
-    if args.replications is not None:
-        overrides.append(f"run.replications={args.replications}")
-    if args.seed is not None:
-        overrides.append(f"run.seed={args.seed}")
+    overrides = run_overrides(args)
     scenario = load_scenario(args.scenario, overrides)
     out_dir = args.out or Path("results") / scenario.name
     started = time.perf_counter()
     workers = worker_count(args.workers, scenario.run.replications)
-    keep_spells = args.spells or args.report  # the report draws the length of stay distribution from them
-    results = run_replications(scenario, workers=workers, progress=not args.quiet, keep_spells=keep_spells)
+    results = run_scenario(scenario, out_dir, workers, args.scheduler, not args.quiet, keep_spells=args.spells)
     seconds = time.perf_counter() - started
     write_run(out_dir, scenario, args.scenario, results, seconds, workers, overrides)
-    if args.report:
-        from sim.report import write_report
-
-        write_report(out_dir)
+    write_report_if_asked(args, out_dir)
     print(
         f"{scenario.name}: {len(results)} replications in {seconds:.1f} s; results in {out_dir}/",
         file=sys.stderr,
@@ -206,15 +217,12 @@ def command_run(args: argparse.Namespace) -> None:
 def command_batch(args: argparse.Namespace) -> None:
     from sim.batch import load_batch, run_batch
 
-    plan = load_batch(args.batch, args.replications)
+    plan = load_batch(args.batch, args.replications, args.seed, args.overrides)
     out_dir = args.out or Path("results") / plan.name
     workers = worker_count(args.workers)
     started = time.perf_counter()
     run_batch(plan, out_dir, args.batch, workers=workers, scheduler=args.scheduler, progress=not args.quiet)
-    if args.report:
-        from sim.report import write_report
-
-        write_report(out_dir)
+    write_report_if_asked(args, out_dir)
     print(
         f"{plan.name}: {len(plan.scenarios)} scenarios x {plan.replications} replications "
         f"in {time.perf_counter() - started:.1f} s; results in {out_dir}/",
@@ -225,11 +233,12 @@ def command_batch(args: argparse.Namespace) -> None:
 def command_sensitivity(args: argparse.Namespace) -> None:
     from sim.sensitivity import load_config, run_sensitivity
 
-    config, path = load_config(args.config, args.method, args.samples)
+    config, path = load_config(args.config, args.method, args.samples, args.replications, args.seed, args.overrides)
     out_dir = args.out or Path("results") / f"{config.name}-{config.method}"
     workers = worker_count(args.workers)
     started = time.perf_counter()
     table = run_sensitivity(config, path, out_dir, workers, args.scheduler, progress=not args.quiet)
+    write_report_if_asked(args, out_dir)
     main_index = table[table["index"].isin(["mu_star", "ST"])]
     for indicator, rows in main_index.groupby("indicator", sort=False):
         ranked = rows.sort_values("value", ascending=False).parameter.tolist()
@@ -240,12 +249,13 @@ def command_sensitivity(args: argparse.Namespace) -> None:
 def command_calibrate(args: argparse.Namespace) -> None:
     from sim.calibrate import load_calibration, run_calibration, write_calibration
 
-    calibration = load_calibration(args.config, args.max_evaluations)
+    calibration = load_calibration(args.config, args.max_evaluations, args.replications, args.seed, args.overrides)
     out_dir = args.out or Path("results") / calibration.settings.name
     workers = worker_count(args.workers)
     started = time.perf_counter()
     result = run_calibration(calibration, out_dir, workers, args.scheduler, progress=not args.quiet)
     fit = write_calibration(calibration, result, out_dir, args.config, time.perf_counter() - started, workers)
+    write_report_if_asked(args, out_dir)
     for row in fit.itertuples():
         print(f"{row.target:32s} observed {row.observed:10.4g}  simulated {row.simulated:10.4g}  z {row.z:+6.2f}  {row.status}")
     unmatched = int((~fit.within_95).sum())
@@ -261,28 +271,31 @@ def command_calibrate(args: argparse.Namespace) -> None:
 def command_census(args: argparse.Namespace) -> None:
     from sim.model import CENSUS_COLUMNS, draw_arrivals, simulate
     from sim.model.census_start import census_of
-    from sim.results import write_atomically
+    from sim.files import write_atomically
     from sim.scenario import load_scenario
     from sim.scenario.census import write_census
     from sim.streams import Streams
 
-    overrides = list(args.overrides) + ([f"run.seed={args.seed}"] if args.seed is not None else [])
-    scenario = load_scenario(args.scenario, overrides)
+    if args.out is None:
+        raise InputError("census: --out DIR is required; expected the folder to write census_day<AT>.csv into")
+    scenario = load_scenario(args.scenario, run_overrides(args))
     at = scenario.run.horizon_days if args.at is None else args.at
     if not -scenario.run.warmup_days <= at <= scenario.run.horizon_days:
         raise InputError(f"--at {at:g}: outside the run; expected a day from {-scenario.run.warmup_days:g} to {scenario.run.horizon_days:g}")
     streams = Streams(scenario.run.seed, args.replication)
     records = simulate(scenario, draw_arrivals(scenario, streams), streams)
     entries = census_of(records, scenario, at, seed=scenario.run.seed)
-    write_atomically(args.out, lambda tmp: write_census(tmp, entries))
+    census_file = args.out / f"census_day{at:g}.csv"
+    write_atomically(census_file, lambda tmp: write_census(tmp, entries))
     if args.daily:
         import pandas as pd
 
         daily = pd.DataFrame(records.census, columns=list(CENSUS_COLUMNS))
         daily = daily[daily.day >= at].assign(day=lambda d: d.day - at)
         daily = daily[["day", "beds_occupied", "bed_queue", "delayed_patients"]].astype("int64")
-        write_atomically(args.daily, lambda tmp: daily.to_csv(tmp, index=False))
-    print(f"{scenario.name}: census of day {at:g}, replication {args.replication}: {len(entries)} people; {args.out}", file=sys.stderr)
+        write_atomically(args.out / "observed_daily.csv", lambda tmp: daily.to_csv(tmp, index=False))
+    print(f"{scenario.name}: census of day {at:g}, replication {args.replication}: {len(entries)} people; {census_file}",
+          file=sys.stderr)
 
 
 def command_backtest(args: argparse.Namespace) -> None:
@@ -295,18 +308,20 @@ def command_backtest(args: argparse.Namespace) -> None:
     overrides = list(args.overrides)
     if args.census:
         overrides += [f"census={Path(args.census).resolve()}", "run.warmup_days=0"]
-    if args.replications is not None:
-        overrides.append(f"run.replications={args.replications}")
+    overrides += run_overrides(argparse.Namespace(replications=args.replications, seed=args.seed))
     overrides.append(f"run.horizon_days={float(observed.day.max()) + 1}")
     scenario = load_scenario(args.scenario, overrides)
     if scenario.census is None:
         raise InputError(f"{args.scenario}: census: none given; expected a census to start from (census: FILE, or --census)")
+    if scenario.run.replications < 2:
+        raise InputError(f"{args.scenario}: run.replications: value {scenario.run.replications}: expected 2 or more for a band")
     out_dir = args.out or Path("results") / f"{scenario.name}-backtest"
     workers = worker_count(args.workers, scenario.run.replications)
     started = time.perf_counter()
-    results = run_replications(scenario, workers=workers, progress=not args.quiet)
+    results = run_replications(scenario, workers=workers, progress=not args.quiet, scheduler=args.scheduler)
     write_run(out_dir, scenario, args.scenario, results, time.perf_counter() - started, workers, overrides)
     coverage = write_backtest(out_dir, observed, results)
+    write_report_if_asked(args, out_dir)
     for row in coverage.itertuples():
         print(f"{row.measure:18s} {row.inside_share:6.1%} of {row.days} observed days inside the simulated 90 % band; "
               f"median off by {row.mean_error:+.1f} on average")
@@ -378,7 +393,7 @@ def fit_inputs_command(args: argparse.Namespace) -> str:
 def command_report(args: argparse.Namespace) -> None:
     from sim.report import write_report
 
-    page = write_report(args.folder, args.out)
+    page = write_report(args.folder, args.out / "report.html" if args.out else None)
     print(f"report: {page}", file=sys.stderr)
 
 
@@ -386,7 +401,7 @@ def command_check(args: argparse.Namespace) -> None:
     from sim.scenario import load_scenario
     from sim.scenario.summary import describe
 
-    scenario = load_scenario(args.scenario, args.overrides)
+    scenario = load_scenario(args.scenario, run_overrides(args))
     print(f"{args.scenario}: OK: {describe(scenario)}")
 
 

@@ -75,6 +75,21 @@ def unit_of(indicator: str) -> str:
     return INDICATORS[indicator][0]
 
 
+LOS_BINS = 91  # whole days of stay 0, 1, ..., 89, and 90 or more
+
+
+def los_counts(records: Records) -> np.ndarray:
+    """Spells ended (discharge or death) in the horizon by whole days of stay, the last bin holding 90+ days.
+
+    A few hundred bytes a replication: enough for the report's length of stay
+    distribution without keeping every spell.
+    """
+    horizon = records.horizon_days
+    los = np.array([s.left_bed - s.admitted for s in records.spells if 0 <= s.left_bed < horizon])
+    days = np.minimum(np.floor(los), LOS_BINS - 1).astype(np.int64)
+    return np.bincount(days, minlength=LOS_BINS)
+
+
 def compute_indicators(records: Records, scenario: Scenario) -> dict[str, float]:
     """Every indicator of one replication, in the order of INDICATORS."""
     with warnings.catch_warnings():

@@ -8,16 +8,16 @@ time taken, so a table can be traced to what produced it years later.
 from __future__ import annotations
 
 import json
-import os
 import platform
-import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from sim import __version__
+from sim.files import write_atomically
 from sim.indicators import INDICATORS, unit_of
 from sim.model import CENSUS_COLUMNS
 from sim.runner import ReplicationResult
@@ -61,32 +61,24 @@ def daily_table(scenario: Scenario, results: list[ReplicationResult]) -> pd.Data
     return daily
 
 
+def los_table(scenario: Scenario, results: list[ReplicationResult]) -> pd.DataFrame:
+    """Spells ended in the horizon by whole days of stay, per replication (the last bin: LOS_BINS - 1 days or more)."""
+    frames = [
+        pd.DataFrame({"replication": result.replication, "days": np.arange(len(result.los_counts)),
+                      "spells": result.los_counts})
+        for result in results
+    ]
+    table = pd.concat(frames, ignore_index=True)
+    table.insert(0, "scenario", scenario.name)
+    return table
+
+
 def spells_table(scenario: Scenario, results: list[ReplicationResult]) -> pd.DataFrame:
     """The per-spell listings of every replication, one row per replication and spell."""
     frames = [result.spells.assign(replication=result.replication) for result in results]
     spells = pd.concat(frames, ignore_index=True)
     spells.insert(0, "scenario", scenario.name)
     return spells[["scenario", "replication", *[c for c in spells.columns if c not in ("scenario", "replication")]]]
-
-
-def write_atomically(path: Path, write: Callable[[Path], None]) -> None:
-    """Write to a temporary file in the same folder, then rename: readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(handle)
-    try:
-        write(Path(temporary))
-        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes 0600; results are for colleagues too
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
-def _umask() -> int:
-    current = os.umask(0)
-    os.umask(current)
-    return current
 
 
 def write_run(
@@ -104,6 +96,7 @@ def write_run(
         "replications.csv": replications,
         "summary.csv": summary_table(replications),
         "daily.csv": daily_table(scenario, results),
+        "los_histogram.csv": los_table(scenario, results),
     }
     if results and results[0].spells is not None:
         tables["spells.csv"] = spells_table(scenario, results)

@@ -29,13 +29,14 @@ import pandas as pd
 from scipy.optimize import least_squares
 from tqdm import tqdm
 
-from sim.batch.execute import executor, run_missing_tasks
-from sim.batch.store import TaskStore
 from sim.calibrate.settings import Calibration
 from sim.calibrate.targets import target_table
 from sim.errors import InputError
+from sim.executors import executor
 from sim.results import replications_table, summary_table
+from sim.runner import run_missing_tasks
 from sim.scenario import scenario_hash
+from sim.store import TaskStore
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,7 @@ class Evaluator:
         run_missing_tasks(tasks, self.store, self.pool, progress=False)
         for key, values in new.items():
             scenario = scenarios[key]
-            rows = ((scenario.name, r, self.store.load(scenario.name, r)) for r in range(scenario.run.replications))
+            rows = ((scenario.name, r, self.store.load(scenario.name, r).indicators) for r in range(scenario.run.replications))
             fit = target_table(self.calibration.targets, summary_table(replications_table(rows)))
             undefined = fit.target[~np.isfinite(fit.z)].tolist()
             if undefined and not self.evaluations:  # at the start point: a target the scenario cannot produce

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,10 +14,11 @@ from sim import __version__
 from sim.calibrate.fit import CalibrationResult, bound_side, unmatched_reasons
 from sim.calibrate.settings import Calibration
 from sim.calibrate.targets import Z95
-from sim.results import write_atomically
+from sim.files import write_atomically
 from sim.scenario import load_scenario, scenario_hash
 
 CALIBRATED_SCENARIO = "calibrated.yaml"
+START_SCENARIO = "start_scenario.yaml"
 
 
 def fit_table(calibration: Calibration, result: CalibrationResult) -> pd.DataFrame:
@@ -76,9 +76,23 @@ def calibrated_values(calibration: Calibration, values: dict[str, float]) -> dic
     return tree
 
 
-def calibrated_scenario_text(calibration: Calibration, result: CalibrationResult, out_dir: Path, config_file: str) -> str:
-    """A scenario that extends the start scenario with the fitted values, saying how they were obtained."""
-    start_file = Path(os.path.relpath(calibration.scenario_file.resolve(), out_dir.resolve()))
+def start_scenario_text(calibration: Calibration, config_file: str) -> str:
+    """The start scenario, fully resolved (its file, its extends chain and any --set): the calibrated one's base.
+
+    Copied into the results folder so that calibrated.yaml still loads when the
+    folder is moved or the original files change.
+    """
+    header = [
+        f"# The start scenario of `python -m sim calibrate {config_file}`, fully resolved: {calibration.scenario_file}",
+        *(f"# with --set {change}" for change in calibration.changes),
+        "# Written so that calibrated.yaml, which extends it, loads wherever this folder goes.",
+    ]
+    start = load_scenario(calibration.scenario_file, calibration.changes)
+    return "\n".join(header) + "\n" + yaml.safe_dump(start.model_dump(mode="json"), sort_keys=False, width=100)
+
+
+def calibrated_scenario_text(calibration: Calibration, result: CalibrationResult, config_file: str) -> str:
+    """A scenario that extends the (copied) start scenario with the fitted values, saying how they were obtained."""
     name = f"{calibration.start.name}_calibrated"
     header = [
         f"# Calibrated scenario, written by `python -m sim calibrate {config_file}` (sim {__version__})",
@@ -88,11 +102,12 @@ def calibrated_scenario_text(calibration: Calibration, result: CalibrationResult
          f"{calibration.settings.replications} replications (seed {calibration.start.run.seed}),"),
         f"# weighted sum of squared z: {result.start.objective:.3f} at the start, {result.best.objective:.3f} fitted;",
         f"# {result.stopped_because}. Target by target: fit.csv; values and their sd: parameters.csv.",
+        f"# It extends {START_SCENARIO}, a resolved copy of {calibration.scenario_file}.",
     ]
     body = {
         "name": name,
         "description": f"{calibration.start.description} Calibrated with {config_file}: see the comments above.",
-        "extends": start_file.as_posix(),
+        "extends": START_SCENARIO,
         **calibrated_values(calibration, result.best.values),
     }
     return "\n".join(header) + "\n" + yaml.safe_dump(body, sort_keys=False, width=100)
@@ -110,14 +125,17 @@ def write_calibration(
     }
     for name, table in tables.items():
         write_atomically(out_dir / name, lambda tmp, table=table: table.to_csv(tmp, index=False))
-    text = calibrated_scenario_text(calibration, result, out_dir, config_file)
+    start_text = start_scenario_text(calibration, config_file)
+    write_atomically(out_dir / START_SCENARIO, lambda tmp: tmp.write_text(start_text, encoding="utf-8"))
+    text = calibrated_scenario_text(calibration, result, config_file)
     write_atomically(out_dir / CALIBRATED_SCENARIO, lambda tmp: tmp.write_text(text, encoding="utf-8"))
     write_fit_plot(fit, out_dir / "fit.png")
     metadata = {
         "calibration": calibration.settings.name,
         "config_file": config_file,
         "scenario_file": str(calibration.scenario_file),
-        "scenario_hash": scenario_hash(load_scenario(calibration.scenario_file)),  # the start scenario as in its file
+        "changes": calibration.changes,
+        "scenario_hash": scenario_hash(load_scenario(calibration.scenario_file, calibration.changes)),  # the start scenario
         "evaluation_scenario_hash": scenario_hash(calibration.start),  # with the evaluations' run settings
         "calibrated_scenario_hash": scenario_hash(load_scenario(out_dir / CALIBRATED_SCENARIO)),
         "seed": calibration.start.run.seed,

@@ -92,25 +92,24 @@ def los_and_delay(summary: pd.DataFrame) -> Figure:
 # --- length of stay distribution --------------------------------------------------------
 
 
-def los_histogram_data(spells: pd.DataFrame, horizon: float, max_days: int = 60) -> pd.DataFrame:
-    """Share of spells ended in the horizon by whole days of stay (the last bin holds everything longer)."""
-    ended = spells[(spells.left_bed >= 0) & (spells.left_bed < horizon)]
-    days = np.minimum(np.floor(ended.los_days.to_numpy()), max_days).astype(int)
-    counts = np.bincount(days, minlength=max_days + 1)
-    return pd.DataFrame({"days": np.arange(max_days + 1), "share": counts / max(len(days), 1)})
+def los_histogram_data(los: pd.DataFrame) -> pd.DataFrame:
+    """Share of spells ended in the horizon by whole days of stay, all replications pooled (los_histogram.csv)."""
+    counts = los.groupby("days")["spells"].sum()
+    return pd.DataFrame({"days": counts.index.to_numpy(), "share": (counts / max(counts.sum(), 1)).to_numpy()})
 
 
-def los_distribution(spells: pd.DataFrame, horizon: float) -> Figure:
-    data = los_histogram_data(spells, horizon)
-    ended = spells[(spells.left_bed >= 0) & (spells.left_bed < horizon)]
+def los_distribution(los: pd.DataFrame, mean: float, median: float) -> Figure:
+    """The histogram, with the mean and median length of stay (from summary.csv) marked."""
+    data = los_histogram_data(los)
+    last = int(data.days.max())
     figure, axes = plt.subplots(figsize=(8, 4))
     axes.bar(data.days, 100 * data.share, width=0.9, color="0.55")
-    for value, style, label in [(ended.los_days.median(), "-", "median"), (ended.los_days.mean(), "--", "mean")]:
+    for value, style, label in [(median, "-", "median"), (mean, "--", "mean")]:
         axes.axvline(value, color="black", linestyle=style, label=f"{label} {value:.1f} days")
     for value, label in [(7, "7 days (stranded)"), (21, "21 days (super-stranded)")]:
         axes.axvline(value, color="0.3", linestyle=":", linewidth=1)
-        axes.annotate(label, (value, axes.get_ylim()[1] * 0.9), fontsize=7, xytext=(3, 0), textcoords="offset points")
-    axes.set_xlabel("length of stay, whole days (60: 60 or more)")
+        axes.annotate(label, (value, axes.get_ylim()[1] * 0.9), fontsize=8, xytext=(3, 0), textcoords="offset points")
+    axes.set_xlabel(f"length of stay, whole days ({last}: {last} or more)")
     axes.set_ylabel("% of spells ended in the horizon")
     axes.set_title("Length of stay distribution (all replications)")
     axes.legend(fontsize=8)

@@ -14,7 +14,7 @@ from matplotlib.figure import Figure
 
 from sim.errors import InputError
 from sim.report import figures
-from sim.results import write_atomically
+from sim.files import write_atomically
 
 HEADLINE = [
     "admissions_per_year", "readmissions_per_year", "mean_los_days", "median_los_days", "mean_occupancy_pct",
@@ -65,10 +65,10 @@ def write_report(folder: str | Path, out: str | Path | None = None) -> Path:
         indexed = summary.set_index("indicator")
         pictures.append(("los_delay.png", figures.los_and_delay(indexed), "Length of stay and delay by pathway",
                          "Bars of mean length of stay and mean discharge delay for pathways 0 to 3, with 95 % intervals."))
-        if (folder / "spells.csv").is_file():
-            spells = pd.read_csv(folder / "spells.csv", usecols=["left_bed", "los_days"])
-            horizon = meta["resolved_scenario"]["run"]["horizon_days"]
-            pictures.append(("los_distribution.png", figures.los_distribution(spells, horizon),
+        if (folder / "los_histogram.csv").is_file():
+            los = pd.read_csv(folder / "los_histogram.csv")
+            pictures.append(("los_distribution.png", figures.los_distribution(
+                                 los, indexed.loc["mean_los_days", "mean"], indexed.loc["median_los_days", "mean"]),
                              "Length of stay distribution",
                              "Histogram of length of stay in whole days for spells ended in the horizon, with the "
                              "median and mean marked and the 7- and 21-day thresholds."))

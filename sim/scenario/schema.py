@@ -16,6 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 PATHWAYS = ("p0", "p1", "p2", "p3")
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 PROBABILITY_SUM_TOLERANCE = 1e-6
+# Names that become folder names: scenarios, batches, sensitivity runs, calibrations.
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.=+-]*$"
+NAME_RULE = "letters, digits and . _ = + - only (no spaces), starting with a letter or digit"
 
 
 def param(unit: str, description: str, **kwargs: Any) -> Any:
@@ -553,7 +556,7 @@ class Scenario(Section):
 
     name: str = Field(
         description="Short name, used for the results folder",
-        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.=+-]*$",
+        pattern=NAME_PATTERN,
         max_length=80,
     )
     description: str = Field(default="", description="What this scenario represents")
