@@ -150,18 +150,16 @@ def build_parser() -> ArgumentParser:
         "--drop-bad-rows", action="store_true",
         help="drop rows that cannot be used and list them in data_quality.csv (default: stop at the first, exit 2)",
     )
-    fit.add_argument("--out", type=Path, help="folder for the outputs (default: results/<template name>-inputs/)")
-    fit.add_argument("--quiet", action="store_true", help="only the last line and any dropped rows")
+    add_flags(fit, "quiet", out="folder for scenario.yaml, targets.yaml, inputs.csv, calibration.yaml, inputs.png "
+                               "(default: results/<template name>-inputs/)")
 
     synthetic = commands.add_parser(
         "synthetic-extract", help="run one replication and write its spells as a hospital's spell extract (dates, no model internals)"
     )
     synthetic.add_argument("scenario", help="scenario YAML file")
-    synthetic.add_argument("--out", type=Path, required=True, help="the extract CSV to write")
     synthetic.add_argument("--years", type=float, default=2.0, help="spells admitted in the run's last YEARS years (default 2)")
     synthetic.add_argument("--replication", type=non_negative_int, default=0, help="which replication (default 0)")
-    synthetic.add_argument("--seed", type=non_negative_int, help="master seed (default: the scenario's run.seed)")
-    synthetic.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE")
+    add_flags(synthetic, "seed", "set", out="folder for spells_extract.csv (required)")
 
     report = commands.add_parser("report", help="write a self-contained report.html with figures from a results folder")
     report.add_argument("folder", type=Path, help="results folder of run, batch, sensitivity, calibrate or backtest")
@@ -361,18 +359,21 @@ def command_fit_inputs(args: argparse.Namespace) -> None:
 
 
 def command_synthetic_extract(args: argparse.Namespace) -> None:
+    from sim.files import write_atomically
     from sim.inputs.synthetic import synthetic_extract
-    from sim.results import write_atomically
     from sim.scenario import load_scenario
 
-    overrides = list(args.overrides) + ([f"run.seed={args.seed}"] if args.seed is not None else [])
-    scenario = load_scenario(args.scenario, overrides)
+    if args.out is None:
+        raise InputError("synthetic-extract: --out DIR is required; expected the folder to write spells_extract.csv into")
+    scenario = load_scenario(args.scenario, run_overrides(args))
     span = (scenario.run.warmup_days + scenario.run.horizon_days) / 365.0
     if not 0 < args.years <= span:
         raise InputError(f"--years {args.years:g}: expected more than 0 and at most the run's {span:g} years (warm-up and horizon)")
     extract = synthetic_extract(scenario, args.replication, args.years)
-    write_atomically(args.out, lambda tmp: extract.to_csv(tmp, index=False))
-    print(f"{scenario.name}: replication {args.replication}, {len(extract):,} spells of the last {args.years:g} years; {args.out}", file=sys.stderr)
+    path = args.out / "spells_extract.csv"
+    write_atomically(path, lambda tmp: extract.to_csv(tmp, index=False))
+    print(f"{scenario.name}: replication {args.replication}, {len(extract):,} spells of the last {args.years:g} years; {path}",
+          file=sys.stderr)
 
 
 def fit_inputs_command(args: argparse.Namespace) -> str:

@@ -246,3 +246,16 @@ def test_each_laws_likelihood_terms_are_scipys(name):
     mean, sd = family.mean_and_sd(theta)
     assert (float(mean), float(sd)) == pytest.approx((law.mean(), law.std()), rel=1e-10)
 
+
+
+def test_a_synthetic_extract_holds_only_what_a_hospitals_extract_holds_and_reads_as_one(source, tmp_path):
+    _, template, scenario, spells = source
+    assert main(["synthetic-extract", str(template), "--seed", "5", "--years", "0.6", "--out", str(tmp_path)]) == 0
+    written = pd.read_csv(tmp_path / "spells_extract.csv", dtype=str, keep_default_na=False)
+    assert list(written.columns) == ["patient", "age_band", "arrival", "admitted", "medically_optimised", "left_bed", "pathway", "died"]
+    assert written.admitted.str.fullmatch(r"2024-\d\d-\d\d \d\d:\d\d").all()  # day 0 is written as Monday 1 January 2024
+    admitted = spells[spells.admitted >= 240 - 0.6 * 365]
+    assert len(written) == len(admitted)  # the same replication: its spells admitted in the last 0.6 years
+    extract = read_extract(tmp_path / "spells_extract.csv", scenario.age_bands, 2025)
+    assert extract.origin is not None and extract.has == {"arrival", "medically_optimised"}
+    assert extract.spells.died.sum() == (admitted.outcome == "died_in_hospital").sum()

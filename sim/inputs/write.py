@@ -27,7 +27,7 @@ from sim.calibrate.settings import load_calibration
 from sim.calibrate.targets import load_targets
 from sim.inputs import InputsFit
 from sim.inputs.estimates import Setting
-from sim.results import write_atomically
+from sim.files import write_atomically
 from sim.scenario import load_scenario
 from sim.scenario.load import MISSING, value_at
 from sim.scenario.schema import PATHWAYS
