@@ -166,7 +166,7 @@ def test_a_bad_row_stops_with_its_row_column_and_value(source, tmp_path, capsys,
     err = capsys.readouterr().err.strip()
     assert status == 2
     field = {v: k for k, v in (c.split("=") for c in APC_COLUMNS)}[column]
-    assert err.startswith(f"error: {path}: row {index + 2}, column {field}: value {value!r}: {reason}"), err
+    assert err.startswith(f"error: {path}: row {index + 2}, column {column} ({field}): value {value!r}: {reason}"), err
     assert len(err.splitlines()) == 1 and "Traceback" not in err
     assert not out.exists()  # nothing written
 

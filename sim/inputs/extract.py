@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -112,13 +112,14 @@ def read_extract(
 ) -> Extract:
     """Read, map and check an extract; InputError on the first bad row unless bad rows may be dropped."""
     raw = read_table(path)
-    raw = rename_columns(path, raw, columns or [])
+    raw, mapped = rename_columns(path, raw, columns or [])
     require_fields(path, raw)
     raw = one_replication(path, raw, replication)
     rows_read = len(raw)
     numeric = times_are_numbers(raw)
     table, bad = parse_rows(raw, bands, numeric)
     bad += same_patient_problems(table.drop(index=[b.row for b in bad], errors="ignore"))
+    bad = [replace(b, column=f"{mapped[b.column]} ({b.column})") if b.column in mapped else b for b in bad]
     if bad and not drop_bad_rows:
         first = min(bad, key=lambda b: b.row)
         more = len({b.row for b in bad}) - 1
@@ -146,8 +147,8 @@ def read_table(path: Path) -> pd.DataFrame:
     return raw
 
 
-def rename_columns(path: Path, raw: pd.DataFrame, assignments: list[str]) -> pd.DataFrame:
-    """--columns NAME=COLUMN: the trust's COLUMN holds the field NAME."""
+def rename_columns(path: Path, raw: pd.DataFrame, assignments: list[str]) -> tuple[pd.DataFrame, dict[str, str]]:
+    """--columns NAME=COLUMN: the trust's COLUMN holds the field NAME. Also field -> the file's column, for messages."""
     mapping: dict[str, str] = {}
     for assignment in assignments:
         name, sep, column = (part.strip() for part in assignment.partition("="))
@@ -159,7 +160,7 @@ def rename_columns(path: Path, raw: pd.DataFrame, assignments: list[str]) -> pd.
             raise InputError(f"{path}: --columns {assignment!r}: no column {column!r}; the file has columns {list(raw.columns)}")
         mapping[column] = name
     kept = [c for c in raw.columns if c not in mapping.values() or c in mapping]  # a mapped name replaces a same-named column
-    return raw[kept].rename(columns=mapping)
+    return raw[kept].rename(columns=mapping), {name: column for column, name in mapping.items()}
 
 
 def require_fields(path: Path, raw: pd.DataFrame) -> None:
