@@ -185,6 +185,12 @@ def run_overrides(args: argparse.Namespace) -> list[str]:
     return overrides
 
 
+def require_out(args: argparse.Namespace, writes: str) -> None:
+    """Commands that write one file into --out need the folder named."""
+    if args.out is None:
+        raise InputError(f"{args.command}: --out DIR is required; expected the folder to write {writes} into")
+
+
 def write_report_if_asked(args: argparse.Namespace, out_dir: Path) -> None:
     if getattr(args, "report", False):
         from sim.report import write_report
@@ -274,8 +280,7 @@ def command_census(args: argparse.Namespace) -> None:
     from sim.scenario.census import write_census
     from sim.streams import Streams
 
-    if args.out is None:
-        raise InputError("census: --out DIR is required; expected the folder to write census_day<AT>.csv into")
+    require_out(args, "census_day<AT>.csv")
     scenario = load_scenario(args.scenario, run_overrides(args))
     at = scenario.run.horizon_days if args.at is None else args.at
     if not -scenario.run.warmup_days <= at <= scenario.run.horizon_days:
@@ -363,8 +368,7 @@ def command_synthetic_extract(args: argparse.Namespace) -> None:
     from sim.inputs.synthetic import synthetic_extract
     from sim.scenario import load_scenario
 
-    if args.out is None:
-        raise InputError("synthetic-extract: --out DIR is required; expected the folder to write spells_extract.csv into")
+    require_out(args, "spells_extract.csv")
     scenario = load_scenario(args.scenario, run_overrides(args))
     span = (scenario.run.warmup_days + scenario.run.horizon_days) / 365.0
     if not 0 < args.years <= span:

@@ -17,64 +17,46 @@ import numpy as np
 from scipy import stats
 
 from sim.calibrate.targets import Target
-from sim.indicators import readmitted_within_window, time_in_horizon
+from sim.indicators import INDICATORS, spell_indicators
 from sim.inputs.estimates import significant
 from sim.inputs.extract import Extract
-from sim.model.arrivals import READMISSION_WINDOW_DAYS
 from sim.scenario.schema import PATHWAYS
 
 BLOCK_DAYS = 28
 MIN_BLOCKS = 4
 
 
+# the indicators a spell extract can give (the rest need beds, a census or community records); delays
+# need medically optimised times and bed waits arrival times
+FROM_SPELLS = (
+    "admissions_per_year", "readmissions_per_year", "mean_los_days", "median_los_days", "p90_los_days",
+    "stranded_7d_share", "superstranded_21d_share", "in_hospital_mortality_rate", "mean_beds_occupied",
+    "superstranded_21d_bed_share", *(f"mean_los_days_{p}" for p in PATHWAYS), *(f"pathway_share_{p}" for p in PATHWAYS),
+    "readmission_30d_rate",
+)
+NEED_OPTIMISED = ("mean_delay_days", *(f"mean_delay_days_{p}" for p in PATHWAYS), "delayed_bed_days_per_year", "delayed_patients_mean")
+NEED_ARRIVAL = ("mean_bed_wait_hours",)
+
+
 def indicators_between(extract: Extract, start: float, end: float, follow_up_end: float) -> dict[str, float]:
-    """The indicators the extract can give, for spells and bed time in [start, end) (extract days)."""
+    """The indicators the extract can give, computed as on a run's records, with [start, end) as the horizon."""
     s = extract.spells
-    admitted_at = s["admitted"].to_numpy() - start
-    left = s["left"].to_numpy() - start
-    optimised = s["optimised"].to_numpy() - start
-    died, pathway = s["died"].to_numpy(), s["pathway"].to_numpy()
-    horizon = end - start
-    per_year = 365.0 / horizon
-    admitted = (admitted_at >= 0) & (admitted_at < horizon)
-    ended = (left >= 0) & (left < horizon)
-    live = ended & ~died
-    los = left - admitted_at
-    out = {
-        "admissions_per_year": admitted.sum() * per_year,
-        "readmissions_per_year": (admitted & s["readmission"].to_numpy()).sum() * per_year,
-        "mean_los_days": mean(los[ended]),
-        "median_los_days": float(np.median(los[ended])) if ended.any() else math.nan,
-        "p90_los_days": float(np.percentile(los[ended], 90)) if ended.any() else math.nan,
-        "stranded_7d_share": mean(los[ended] >= 7),
-        "superstranded_21d_share": mean(los[ended] >= 21),
-        "in_hospital_mortality_rate": mean(died[ended]),
+    table = {
+        "arrival": s["request"].to_numpy() - start,
+        "admitted": s["admitted"].to_numpy() - start,
+        "optimised": s["optimised"].to_numpy() - start,
+        "left_bed": s["left"].to_numpy() - start,
+        "next_arrival": s["next_request"].to_numpy() - start,
+        "died": s["died"].to_numpy(dtype=bool),
+        "pathway": s["pathway"].to_numpy(),
+        "readmission": s["readmission"].to_numpy(dtype=bool),
+        "diverted": np.zeros(len(s), dtype=bool),
     }
-    occupied = time_in_horizon(admitted_at, left, horizon)
-    out["mean_beds_occupied"] = occupied / horizon
-    out["superstranded_21d_bed_share"] = time_in_horizon(admitted_at + 21, left, horizon) / occupied if occupied else math.nan
-    for k, p in enumerate(PATHWAYS):
-        on = live & (pathway == k)
-        out[f"mean_los_days_{p}"] = mean(los[on])
-        out[f"pathway_share_{p}"] = on.sum() / live.sum() if live.any() else math.nan
-    if "medically_optimised" in extract.has:
-        delay = left - optimised
-        out["mean_delay_days"] = mean(delay[live])
-        for k, p in enumerate(PATHWAYS):
-            out[f"mean_delay_days_{p}"] = mean(delay[live & (pathway == k)])
-        delayed = time_in_horizon(optimised, left, horizon)
-        out["delayed_bed_days_per_year"] = delayed * per_year
-        out["delayed_patients_mean"] = delayed / horizon
-    if "arrival" in extract.has:
-        out["mean_bed_wait_hours"] = mean((admitted_at - (s["request"].to_numpy() - start))[admitted]) * 24
-    followed = live & (left < follow_up_end - start - READMISSION_WINDOW_DAYS)
-    window = {"next_arrival": s["next_request"].to_numpy(), "left_bed": s["left"].to_numpy()}
-    out["readmission_30d_rate"] = mean(readmitted_within_window(window)[followed])
-    return {name: float(value) for name, value in out.items()}
-
-
-def mean(values: np.ndarray) -> float:
-    return float(np.mean(values)) if len(values) else math.nan
+    values = spell_indicators(table, end - start, follow_up_end - start)
+    wanted = FROM_SPELLS + (NEED_OPTIMISED if "medically_optimised" in extract.has else ()) + (
+        NEED_ARRIVAL if "arrival" in extract.has else ()
+    )
+    return {name: float(values[name]) for name in wanted}
 
 
 def fit_targets(extract: Extract, source: str) -> tuple[list[Target], dict[str, list[float]]]:
@@ -86,7 +68,8 @@ def fit_targets(extract: Extract, source: str) -> tuple[list[Target], dict[str, 
     by_block = [indicators_between(extract, a, b, extract.end) for a, b in zip(edges[:-1], edges[1:], strict=True)]
     targets, values = [], {}
     period = f"{extract.period_label()}, the last year of the extract"
-    for name, value in whole.items():
+    for name in [n for n in INDICATORS if n in whole]:
+        value = whole[name]
         sample = np.array([block[name] for block in by_block])
         sample = sample[np.isfinite(sample)]
         if not math.isfinite(value) or len(sample) < 3:
