@@ -30,66 +30,65 @@ SEED = 30
 
 
 def readmission_terms(template: Scenario, pathway: int, band: str, home_care_share: float) -> tuple[float, float]:
-    """(A, B) for one pathway and band, with their Monte Carlo variances folded in by the caller if it wishes."""
+    """(A, B) for one pathway and band (pathways 0 and 3 do not depend on the band)."""
     rng = np.random.default_rng([SEED, pathway, template.age_bands.index(band)])
     services = template.services
-    n = PEOPLE
 
-    def u() -> np.ndarray:
+    def u(n: int) -> np.ndarray:
         return rng.uniform(size=n)
 
     def home(start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """At home without a package from `start`: only death at home ends the stay."""
-        days, _ = competing_risks([template.after_discharge.death_rate_per_year_at_home], u(), np.zeros(n))
-        return np.full(n, np.inf), start + days
+        days, _ = competing_risks([template.after_discharge.death_rate_per_year_at_home], u(len(start)), np.zeros(len(start)))
+        return np.full(len(start), np.inf), start + days
 
-    def care_home(start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        rates = list(services.care_home.end_rates_per_year.model_dump().values())
-        days, end = competing_risks(rates, u(), u())
-        ends = np.asarray(CARE_HOME_ENDS)[end]
-        return np.where(ends == "readmitted", start + days, np.inf), np.where(ends == "died", start + days, np.inf)
-
-    def home_care(start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        rates = list(services.home_care.end_rates_per_year.model_dump().values())
-        days, end = competing_risks(rates, u(), u())
-        ends = np.asarray(HOME_CARE_ENDS)[end]
-        onward_readmit, onward_death = care_home(start + days)
-        readmit = np.where(ends == "readmitted", start + days, np.where(ends == "care_home", onward_readmit, np.inf))
-        death = np.where(ends == "died", start + days, np.where(ends == "care_home", onward_death, np.inf))
+    def ended_by(start: np.ndarray, rates: list[float], names: tuple[str, ...], onward=None) -> tuple[np.ndarray, np.ndarray]:
+        """A long-term service from `start`, ended at competing yearly rates: readmitted, died, or (onward) a care home."""
+        days, end = competing_risks(rates, u(len(start)), u(len(start)))
+        ends, at = np.asarray(names)[end], start + days
+        readmit = np.where(ends == "readmitted", at, np.inf)
+        death = np.where(ends == "died", at, np.inf)
+        moving = ends == "care_home"
+        if onward is not None and moving.any():
+            readmit[moving], death[moving] = onward(at[moving])
         return readmit, death
 
-    def then(start: np.ndarray, outcome: np.ndarray, names: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
-        """Where a service's ending sends people: readmitted, died, home, home care or a care home."""
-        readmit, death = np.full(n, np.inf), np.full(n, np.inf)
+    def care_home(start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return ended_by(start, list(services.care_home.end_rates_per_year.model_dump().values()), CARE_HOME_ENDS)
+
+    def home_care(start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return ended_by(start, list(services.home_care.end_rates_per_year.model_dump().values()), HOME_CARE_ENDS, care_home)
+
+    def then(end: np.ndarray, outcome: np.ndarray, names: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+        """Where a service's ending (at `end`) sends people: readmitted, died, home, home care or a care home."""
         ends = np.asarray(names)[outcome]
-        readmit[ends == "readmitted"] = start[ends == "readmitted"]
-        death[ends == "died"] = start[ends == "died"]
+        readmit = np.where(ends == "readmitted", end, np.inf)
+        death = np.where(ends == "died", end, np.inf)
         for name, onward in (("independent", home), ("home", home), ("home_care", home_care), ("care_home", care_home)):
             going = ends == name
             if going.any():
-                r, d = onward(start)
-                readmit[going], death[going] = r[going], d[going]
+                readmit[going], death[going] = onward(end[going])
         return readmit, death
 
+    n = PEOPLE
     zero = np.zeros(n)
     if pathway == 0:
         readmit, death = home(zero)
     elif pathway == 1:
         split = services.reablement.outcomes.get(band)
-        days = from_uniform(services.reablement.duration, u())
-        outcome = categorical(split.as_list() if split else [1.0, 0.0, 0.0, 0.0], u())
-        readmit, death = then(days, outcome, REABLEMENT_OUTCOMES)
-        package_readmit, package_death = home_care(zero)
-        package = u() < home_care_share
-        readmit, death = np.where(package, package_readmit, readmit), np.where(package, package_death, death)
+        days = from_uniform(services.reablement.duration, u(n))
+        readmit, death = then(days, categorical(split.as_list() if split else [1.0, 0.0, 0.0, 0.0], u(n)), REABLEMENT_OUTCOMES)
+        package = u(n) < home_care_share
+        if package.any():
+            readmit[package], death[package] = home_care(zero[package])
     elif pathway == 2:
         split = services.intermediate_care.outcomes.get(band)
-        days = from_uniform(services.intermediate_care.duration, u())
-        outcome = categorical(split.as_list() if split else [1.0, 0.0, 0.0, 0.0, 0.0], u())
+        days = from_uniform(services.intermediate_care.duration, u(n))
+        outcome = categorical(split.as_list() if split else [1.0, 0.0, 0.0, 0.0, 0.0], u(n))
         readmit, death = then(days, outcome, INTERMEDIATE_CARE_OUTCOMES)
     else:
         readmit, death = care_home(zero)
-    clock = truncated_from_uniform(template.readmission.time_to_readmission, u(), READMISSION_WINDOW_DAYS)
+    clock = truncated_from_uniform(template.readmission.time_to_readmission, u(n), READMISSION_WINDOW_DAYS)
     by_service = readmit < np.minimum(READMISSION_WINDOW_DAYS, death)
     by_clock = (clock < np.minimum(readmit, death)) & ~by_service
     return float(by_service.mean()), float(by_clock.mean())

@@ -126,6 +126,7 @@ def fit_readmissions(extract: Extract, template: Scenario, home_care_share: floa
     period = f"live discharges {extract.label(extract.start)} to {extract.label(extract.end - READMISSION_WINDOW_DAYS - 1)}"
     fitted = Fitted()
     values, comments = {}, []
+
     for k, pathway in enumerate(PATHWAYS):
         on = followed & (s["pathway"].to_numpy() == k)
         n, y = int(on.sum()), int((on & readmitted).sum())
@@ -140,8 +141,9 @@ def fit_readmissions(extract: Extract, template: Scenario, home_care_share: floa
         a, b, w = np.zeros(n), np.zeros(n), weight[on]
         bands = s["band"].to_numpy()[on]
         variance_a = variance_b = 0.0  # Monte Carlo variances of sum(A) and of sum(B w)
-        for band_index, band in enumerate(extract.bands):
-            here = bands == band_index
+        by_band = k in (1, 2)  # reablement and intermediate care outcomes are by band; the rest are not
+        groups = {band: bands == i for i, band in enumerate(extract.bands)} if by_band else {extract.bands[0]: np.ones(n, bool)}
+        for band, here in groups.items():
             if here.any():
                 a[here], b[here] = a_band, b_band = readmission_terms(template, k, band, home_care_share)
                 variance_a += here.sum() ** 2 * a_band * (1 - a_band) / PEOPLE
