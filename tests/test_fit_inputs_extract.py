@@ -4,6 +4,7 @@ refusing bad rows clearly or dropping them on request, and the laws' likelihood 
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -258,3 +259,16 @@ def test_a_synthetic_extract_holds_only_what_a_hospitals_extract_holds_and_reads
     extract = read_extract(tmp_path / "spells_extract.csv", scenario.age_bands, 2025)
     assert extract.origin is not None and extract.has == {"arrival", "medically_optimised"}
     assert extract.spells.died.sum() == (admitted.outcome == "died_in_hospital").sum()
+
+
+@pytest.mark.parametrize("assignment, message", [
+    ("admission=ADMIDATE", "'admission' is not a field of the extract; expected one of: patient, age_band, age"),
+    ("admitted=ADMISSION_DATE", "no column 'ADMISSION_DATE'; the file has columns ['PSEUDO_ID'"),
+    ("admitted", "expected NAME=COLUMN, e.g. admitted=ADMIDATE"),
+])
+def test_a_wrong_columns_mapping_is_named(source, tmp_path, assignment, message):
+    _, _, scenario, spells = source
+    path = tmp_path / "apc.csv"
+    as_apc(spells.head(50)).to_csv(path, index=False)
+    with pytest.raises(InputError, match=re.escape(message)):
+        read_extract(path, scenario.age_bands, 2025, [*APC_COLUMNS, assignment])

@@ -238,16 +238,13 @@ def parse_rows(raw: pd.DataFrame, bands: list[str], numeric: bool) -> tuple[pd.D
         expected = "a number of days" if numeric else "a date (YYYY-MM-DD or DD/MM/YYYY, optionally with HH:MM)"
         flag(times[name].isna() & (text[name] != ""), name, text[name], f"cannot be read; expected {expected}")
     outcome = text.get("outcome", pd.Series("", index=raw.index))
-    never_admitted = outcome.isin(NOT_ADMITTED)
-    if "arrival" in times:
-        never_admitted &= times["arrival"].notna()
-    else:
-        never_admitted &= False
+    # the model's listing also holds requests that never took a bed: kept as requests, not as spells
+    never_admitted = outcome.isin(NOT_ADMITTED) & (times["arrival"].notna() if "arrival" in times else False)
     flag((text["admitted"] == "") & ~never_admitted, "admitted", text["admitted"], "missing; expected the admission")
 
-    died = yes_no(raw, text, "died", flag) if "died" in raw.columns else outcome == "died_in_hospital"
+    died = yes_no(text, "died", flag) if "died" in raw.columns else outcome == "died_in_hospital"
     pathway = pathway_of(text["pathway"], flag)
-    readmission = yes_no(raw, text, "readmission", flag) if "readmission" in raw.columns else None
+    readmission = yes_no(text, "readmission", flag) if "readmission" in raw.columns else None
     order_checks(times, text, flag)
     live = times["left_bed"].notna() & ~died
     flag(live & (pathway < 0) & (text["pathway"] == ""), "pathway", text["pathway"], "missing for a live discharge; expected p0-p3")
@@ -279,8 +276,9 @@ def band_of(raw: pd.DataFrame, text: dict[str, pd.Series], bands: list[str], fla
     limits = band_limits(bands)
     age = pd.to_numeric(text["age"], errors="coerce")
     flag(age.isna(), "age", text["age"], "cannot be read; expected an age in years")
-    youngest = min(low for low, _ in limits)
-    flag(age < youngest, "age", text["age"], f"under the cohort's youngest band ({bands[0]}); expected an age of {youngest:g} or more")
+    first = min(range(len(bands)), key=lambda i: limits[i][0])
+    youngest = limits[first][0]
+    flag(age < youngest, "age", text["age"], f"under the cohort's youngest band ({bands[first]}); expected an age of {youngest:g} or more")
     found = np.full(len(age), -1)
     for i, (low, high) in enumerate(limits):
         found[((age >= low) & (age < high)).to_numpy()] = i
@@ -304,7 +302,7 @@ def band_limits(bands: list[str]) -> list[tuple[float, float]]:
     return limits
 
 
-def yes_no(raw: pd.DataFrame, text: dict[str, pd.Series], column: str, flag) -> pd.Series:
+def yes_no(text: dict[str, pd.Series], column: str, flag) -> pd.Series:
     lowered = text[column].str.lower()
     flag(~lowered.isin(TRUE | FALSE), column, text[column], "expected yes or no (true/false, 1/0)")
     return lowered.isin(TRUE)

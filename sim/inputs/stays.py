@@ -248,9 +248,12 @@ def fit_stays(
 ) -> Fitted:
     """Clinical stay per pathway, age band factors and the stay before death: scenario values and estimates."""
     obs = observations(extract, censoring)
+    fitted = Fitted()
+    if not any(((obs.group == c) & np.isfinite(obs.high)).sum() >= MIN_STAYS for c in range(DEATH + 1)):
+        fitted.notes.append(f"clinical_stay, in_hospital_death.stay_before_death: as in the template (fewer than {MIN_STAYS} stays of each)")
+        return fitted
     fit = fit_laws(obs, template, extract.bands, shares, mortality)
     draws = draws_of(fit.theta, fit.covariance, seed_offset=1)
-    fitted = Fitted()
     period = f"spells admitted {extract.label(extract.start)} to {extract.label(extract.end - 1)}" + (
         ", censored at the end if still open" if censoring else ", open ones left out (censoring ignored)"
     )
@@ -296,8 +299,8 @@ def describe_law(
     rows = [("mean", mean, percentiles(drawn_mean)), ("sd", sd, percentiles(drawn_sd))]
     for name, value, (low, high) in rows[: 1 if family.name == "exponential" else 2]:
         fitted.estimates.append(Estimate(f"{key}.{name}", value, low, high, "days", n, what, period, method, gof, written=fits))
-    comment = (f"{count(n, what)}{scale_note}; {period}, the {open_count:,} open then shared among the pathways and death by "
-               f"their bands' shares; {method}; "
+    comment = (f"{count(n, what)}{scale_note}; {period}, the {open_count:,} spells open at the end shared among the pathways "
+               f"and death by their bands' shares; {method}; "
                f"mean {rows[0][2][0]:.3g}-{rows[0][2][1]:.3g}" + ("" if family.name == "exponential" else f", sd {rows[1][2][0]:.3g}-{rows[1][2][1]:.3g}")
                + f" (95 % CI); {gof}")
     if fits:

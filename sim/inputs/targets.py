@@ -27,15 +27,17 @@ MIN_BLOCKS = 4
 
 
 # the indicators a spell extract can give (the rest need beds, a census or community records); delays
-# need medically optimised times and bed waits arrival times
+# need medically optimised times, bed waits arrival times, and readmissions a flag (inferred from patient ids,
+# they miss the returns of patients first seen before the extract began)
 FROM_SPELLS = (
-    "admissions_per_year", "readmissions_per_year", "mean_los_days", "median_los_days", "p90_los_days",
+    "admissions_per_year", "mean_los_days", "median_los_days", "p90_los_days",
     "stranded_7d_share", "superstranded_21d_share", "in_hospital_mortality_rate", "mean_beds_occupied",
     "superstranded_21d_bed_share", *(f"mean_los_days_{p}" for p in PATHWAYS), *(f"pathway_share_{p}" for p in PATHWAYS),
     "readmission_30d_rate",
 )
 NEED_OPTIMISED = ("mean_delay_days", *(f"mean_delay_days_{p}" for p in PATHWAYS), "delayed_bed_days_per_year", "delayed_patients_mean")
 NEED_ARRIVAL = ("mean_bed_wait_hours",)
+NEED_READMISSION = ("readmissions_per_year",)
 
 
 def indicators_between(extract: Extract, start: float, end: float, follow_up_end: float) -> dict[str, float]:
@@ -53,8 +55,9 @@ def indicators_between(extract: Extract, start: float, end: float, follow_up_end
         "diverted": np.zeros(len(s), dtype=bool),
     }
     values = spell_indicators(table, end - start, follow_up_end - start)
-    wanted = FROM_SPELLS + (NEED_OPTIMISED if "medically_optimised" in extract.has else ()) + (
-        NEED_ARRIVAL if "arrival" in extract.has else ()
+    wanted = (
+        FROM_SPELLS + (NEED_OPTIMISED if "medically_optimised" in extract.has else ())
+        + (NEED_ARRIVAL if "arrival" in extract.has else ()) + (NEED_READMISSION if "readmission" in extract.has else ())
     )
     return {name: float(values[name]) for name in wanted}
 
