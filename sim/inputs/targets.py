@@ -36,7 +36,7 @@ FROM_SPELLS = (
     "readmission_30d_rate",
 )
 NEED_OPTIMISED = ("mean_delay_days", *(f"mean_delay_days_{p}" for p in PATHWAYS), "delayed_bed_days_per_year", "delayed_patients_mean")
-NEED_ARRIVAL = ("mean_bed_wait_hours",)
+NEED_ARRIVAL = ("mean_bed_wait_hours", "mean_los_from_request_days", "bed_queue_mean")
 NEED_READMISSION = ("readmissions_per_year",)
 
 
