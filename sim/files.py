@@ -7,6 +7,8 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+import pandas as pd
+
 
 def write_atomically(path: Path, write: Callable[[Path], None]) -> None:
     """Write to a temporary file in the same folder, then rename: readers never see half a file."""
@@ -20,6 +22,19 @@ def write_atomically(path: Path, write: Callable[[Path], None]) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def write_tables(out_dir: Path, tables: dict[str, pd.DataFrame], parquet: bool = False) -> None:
+    """Write each table as out_dir/<name> (CSV), and with `parquet` also as <name stem>.parquet, atomically.
+
+    CSV is always written (the report and every command read it); Parquet keeps
+    the column types for analysts who load results into pandas, R or Power BI.
+    """
+    for name, table in tables.items():
+        write_atomically(out_dir / name, lambda tmp, table=table: table.to_csv(tmp, index=False))
+        if parquet:
+            write_atomically((out_dir / name).with_suffix(".parquet"),
+                             lambda tmp, table=table: table.to_parquet(tmp, index=False))
 
 
 def _umask() -> int:

@@ -40,8 +40,8 @@ INDICATORS: dict[str, tuple[str, str]] = {
     **{f"mean_delay_days_{p}": ("days", f"Mean discharge delay on pathway {p[1]}") for p in PATHWAYS},
     "delayed_patients_mean": ("patients", "Mean number of medically optimised patients still in acute beds"),
     **{f"pathway_share_{p}": ("share", f"Share of live discharges on pathway {p[1]}") for p in PATHWAYS},
+    "bed_days_per_year": ("bed days/year", "Occupied acute bed days in the horizon (what an option frees or uses)"),
     "mean_occupancy_pct": ("%", "Time-average occupied acute beds / beds available"),
-    "mean_beds_occupied": ("beds", "Time-average occupied acute beds (a count, whatever the beds available)"),
     "days_over_92pct_share": ("share", "Share of days whose midnight occupancy is above 92 %"),
     "days_at_100pct_share": ("share", "Share of days whose midnight occupancy is 100 %"),
     "mean_bed_wait_hours": ("hours", "Mean wait for an acute bed (boarding) of patients admitted in the horizon"),
@@ -95,6 +95,8 @@ INDICATORS: dict[str, tuple[str, str]] = {
         for setting in ("acute", *SERVICES)
     },
     "cost_total_per_year": ("GBP/year", "All care used by the cohort, priced at the scenario's unit costs"),
+    "cost_programme_per_year": ("GBP/year", "Running cost of what the scenario changes (costs.programme_per_year)"),
+    "cost_net_per_year": ("GBP/year", "Care used plus the programme's running cost"),
 }
 
 
@@ -311,7 +313,7 @@ def spell_indicators(s: dict[str, np.ndarray], horizon: float, follow_up_end: fl
     out["delayed_bed_days_per_year"] = delayed_days * per_year
     out["delayed_patients_mean"] = delayed_days / horizon
     occupied_days = time_in_horizon(s["admitted"], s["left_bed"], horizon)
-    out["mean_beds_occupied"] = occupied_days / horizon
+    out["bed_days_per_year"] = occupied_days * per_year
     long_stay_days = time_in_horizon(s["admitted"] + 21, s["left_bed"], horizon)
     out["superstranded_21d_bed_share"] = long_stay_days / occupied_days if occupied_days else math.nan
 
@@ -329,7 +331,7 @@ def _compute(records: Records, scenario: Scenario) -> dict[str, float]:
     horizon = records.horizon_days
     s = spell_table(records)
     out = spell_indicators(s, horizon)
-    occupied_days = out["mean_beds_occupied"] * horizon
+    occupied_days = time_in_horizon(s["admitted"], s["left_bed"], horizon)
     out["mean_occupancy_pct"] = 100 * occupied_days / beds_available_days(scenario)
 
     census = np.array(records.census, dtype=float).reshape(-1, len(CENSUS_COLUMNS))
@@ -397,4 +399,6 @@ def _community_indicators(
     out["unstable_share"] = float(any(out[f"{service}_unstable_share"] for service in SERVICES))
     out["cost_acute_per_year"] = occupied_days * costs.acute_bed_day * per_year
     out["cost_total_per_year"] = sum(out[f"cost_{setting}_per_year"] for setting in ("acute", *SERVICES))
+    out["cost_programme_per_year"] = costs.programme_per_year
+    out["cost_net_per_year"] = out["cost_total_per_year"] + costs.programme_per_year
     return out

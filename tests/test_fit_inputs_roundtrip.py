@@ -77,7 +77,7 @@ def test_the_fitted_scenario_reproduces_the_source_run_within_the_targets_interv
         results = run_replications(scenario, workers=1, progress=False)
         replications = replications_table((scenario.name, r.replication, r.indicators) for r in results)
         targets = [t for t in load_targets(outputs[seed] / "targets.yaml")
-                   if t.indicator in ("mean_los_days", "mean_beds_occupied", "readmission_30d_rate")]
+                   if t.indicator in ("mean_los_days", "bed_days_per_year", "readmission_30d_rate")]
         assert len(targets) == 3
         z += list(target_table(targets, summary_table(replications)).z)
     # nine z-scores of a model against its own data: each within 1.96 with probability 0.95, so at

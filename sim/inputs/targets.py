@@ -31,7 +31,7 @@ MIN_BLOCKS = 4
 # they miss the returns of patients first seen before the extract began)
 FROM_SPELLS = (
     "admissions_per_year", "mean_los_days", "median_los_days", "p90_los_days",
-    "stranded_7d_share", "superstranded_21d_share", "in_hospital_mortality_rate", "mean_beds_occupied",
+    "stranded_7d_share", "superstranded_21d_share", "in_hospital_mortality_rate", "bed_days_per_year",
     "superstranded_21d_bed_share", *(f"mean_los_days_{p}" for p in PATHWAYS), *(f"pathway_share_{p}" for p in PATHWAYS),
     "readmission_30d_rate",
 )
