@@ -35,6 +35,7 @@ SMALL = {
         "intermediate_care": {"places": 60},
         "care_home": {"residents_at_start": 0},
     },
+    "census": None,  # the baseline's long-stay census is for its own size; this hospital starts empty
 }
 
 

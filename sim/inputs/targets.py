@@ -6,7 +6,10 @@ apply. Its 95 % interval comes from batch means: the period cut into 13
 four-week blocks (fewer for a shorter period), the indicator computed on each,
 and a t-interval of their mean around the whole period's value. Blocks a month
 long soak up most of the day-to-day correlation of occupancy and delays, and
-the seasonal swing between blocks makes the interval, if anything, wide.
+the seasonal swing between blocks makes the interval wide for seasonal
+quantities; but a quantity that drifts from one year to the next (a delay tied
+to a long community queue) cannot show that drift within a year, and its
+interval is then too narrow.
 """
 
 from __future__ import annotations
