@@ -81,12 +81,12 @@ def los_and_delay(summary: pd.DataFrame) -> Figure:
     data = pathway_data(summary)
     figure, axes = plt.subplots(figsize=(PAGE_WIDTH, 3.6))
     x = np.arange(len(data))
-    for offset, (column, label, colour, hatch) in enumerate(
+    for offset, (column, name, colour, hatch) in enumerate(
         [("los", "length of stay", "0.35", ""), ("delay", "of which discharge delay", "0.75", "//")]
     ):
         errors = [data[column] - data[f"{column}_low"], data[f"{column}_high"] - data[column]]
         axes.bar(x + (offset - 0.5) * 0.38, data[column], 0.38, yerr=errors, color=colour, hatch=hatch,
-                 edgecolor="black", capsize=3, label=label)
+                 edgecolor="black", capsize=3, label=name)
     axes.set_xticks(x, data.pathway)
     axes.set_ylabel("days (mean, 95 % interval)")
     axes.set_title("Length of stay and discharge delay by pathway")
