@@ -65,6 +65,28 @@ class Gamma(MeanAndSd):
     distribution: Literal["gamma"]
 
 
+class Weibull(MeanAndSd):
+    """Weibull-distributed duration given by its mean and standard deviation (sd/mean from 0.002 to 1000).
+
+    Written by `fit-inputs` when a Weibull law fits a stay best; its shape
+    follows from sd/mean, its scale from the mean.
+    """
+
+    distribution: Literal["weibull"]
+
+    @model_validator(mode="after")
+    def _shape_exists(self) -> Weibull:
+        ratio = self.sd / self.mean
+        if not WEIBULL_SD_RATIO[0] <= ratio <= WEIBULL_SD_RATIO[1]:
+            raise ValueError(
+                f"sd / mean = {ratio:g}; expected between {WEIBULL_SD_RATIO[0]:g} and {WEIBULL_SD_RATIO[1]:g} for a Weibull"
+            )
+        return self
+
+
+WEIBULL_SD_RATIO = (0.002, 1000.0)  # shapes from about 640 down to about 0.09
+
+
 class Fixed(Section):
     """The same duration for everyone (zero switches a step off)."""
 
@@ -99,10 +121,10 @@ class Empirical(Section):
 
 
 Distribution = Annotated[
-    Lognormal | Exponential | Gamma | Fixed | Empirical,
+    Lognormal | Exponential | Gamma | Weibull | Fixed | Empirical,
     Field(discriminator="distribution"),
 ]
-DISTRIBUTION_KINDS = ("lognormal", "exponential", "gamma", "fixed", "empirical")
+DISTRIBUTION_KINDS = ("lognormal", "exponential", "gamma", "weibull", "fixed", "empirical")
 
 
 class ByPathway(Section):
