@@ -212,6 +212,13 @@ def build_parser() -> ArgumentParser:
     report.add_argument("folder", type=Path, help="results folder of run, batch, sensitivity, calibrate or backtest")
     add_flags(report, "rank_by", out="folder for report.html and its figure PNGs (default: the results folder)")
 
+    app = commands.add_parser("app", help="the web app for planners and commissioners (a page in the browser)")
+    app.add_argument("--port", type=whole_number(1), default=8501, help="port to listen on (default 8501)")
+    app.add_argument("--host", default="127.0.0.1",
+                     help="address to listen on (default 127.0.0.1: this machine only; 0.0.0.0 opens it to the network)")
+    app.add_argument("--results", type=Path, default=Path("results"), metavar="DIR",
+                     help="results folder the app lists, opens and writes runs into (default: results/)")
+
     bench = commands.add_parser("bench", help="measure simulation speed against a plain SimPy reference ward")
     bench.add_argument("--years", type=float, help="simulated years of the bench ward (default 5; 0.5 with --instructions)")
     bench.add_argument("--repeats", type=positive_int, default=3, help="timed repeats of each, best kept (default 3)")
@@ -511,6 +518,14 @@ def command_schema(args: argparse.Namespace) -> None:
     print(json.dumps(Scenario.model_json_schema(), indent=2))
 
 
+def command_app(args: argparse.Namespace) -> None:
+    from sim.app.server import serve
+
+    if args.port > 65535:
+        raise InputError(f"--port {args.port}: expected a port number from 1 to 65535")
+    serve(args.port, args.host, args.results)
+
+
 def command_bench(args: argparse.Namespace) -> None:
     if args.instructions:
         from sim.bench.instructions import count_instructions
@@ -539,6 +554,7 @@ COMMANDS = {
     "fit-inputs": command_fit_inputs,
     "synthetic-extract": command_synthetic_extract,
     "report": command_report,
+    "app": command_app,
     "bench": command_bench,
 }
 

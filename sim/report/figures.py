@@ -28,6 +28,7 @@ FOREST_INDICATORS = [
     "delayed_bed_days_per_year", "mean_los_days", "mean_occupancy_pct",
     "readmission_30d_rate", "at_home_91d_rate", "cost_net_per_year",
 ]
+OCCUPANCY_CEILING = 0.92  # the planning ceiling of acute bed occupancy, drawn on the occupancy fan
 MARKERS = ["o", "s", "^", "v", "D", "P", "X", "*", "h", "<", ">", "p"]
 
 
@@ -40,11 +41,12 @@ def plain(indicator: str) -> str:
 
 
 def fan_data(daily: pd.DataFrame, measure: str = "beds_occupied") -> pd.DataFrame:
-    """Per day: median and 50 % / 90 % bands of a daily measure across replications, and beds available."""
+    """Per day: median and 50 % / 90 % bands of a daily measure across replications, beds available and 92 % of them."""
     grouped = daily.groupby("day")
     data = grouped[measure].quantile([0.05, 0.25, 0.5, 0.75, 0.95]).unstack()
     data.columns = ["p05", "p25", "p50", "p75", "p95"]
     data["beds_available"] = grouped["beds_available"].median()
+    data["ceiling"] = OCCUPANCY_CEILING * data["beds_available"]
     return data.reset_index()
 
 
@@ -71,7 +73,8 @@ def occupancy_fan(daily: pd.DataFrame) -> Figure:
     axes.fill_between(data.day, data.p25, data.p75, color="0.65", label="50 % of replications")
     axes.plot(data.day, data.p50, color="black", linewidth=1.5, label="median")
     axes.plot(data.day, data.beds_available, color="black", linestyle="--", linewidth=1, label="beds available")
-    axes.plot(data.day, 0.92 * data.beds_available, color="black", linestyle=":", linewidth=1, label="92 % of beds")
+    axes.plot(data.day, data.ceiling, color="black", linestyle=":", linewidth=1,
+              label=f"{100 * OCCUPANCY_CEILING:g} % of beds")
     axes.set_xlabel("day of the horizon")
     axes.set_ylabel("occupied acute beds at midnight")
     axes.set_title("Acute bed occupancy over time")

@@ -14,17 +14,9 @@ from matplotlib.figure import Figure
 
 from sim.errors import InputError
 from sim.files import write_atomically
-from sim.indicators import INDICATORS
-from sim.report import appraisal, figures
-from sim.report.numbers import format_estimate
-from sim.trust import STEADY_STATE_READINGS, warning_summary
+from sim.report import appraisal, figures, tables
+from sim.trust import warning_summary
 
-HEADLINE = [
-    "admissions_per_year", "readmissions_per_year", "mean_los_days", "mean_los_from_request_days", "median_los_days",
-    "mean_occupancy_pct", "days_over_92pct_share", "delayed_bed_days_per_year", "delayed_patients_mean",
-    "mean_bed_wait_hours", "bed_queue_mean", "readmission_30d_rate", "at_home_91d_rate",
-    "reablement_independent_share", "cost_total_per_year", "unstable_share",
-]
 STYLE = """
 body { font-family: sans-serif; max-width: 1000px; margin: 2em auto; color: #111; line-height: 1.4; }
 table { border-collapse: collapse; margin: 1em 0; font-size: 0.9em; }
@@ -203,24 +195,15 @@ def _checks(meta: dict) -> str:
 
 
 def _headline_table(summary: pd.DataFrame, heading: str) -> str:
-    """Each headline indicator with its interval, rounded to what the interval supports (sim.report.numbers).
-
-    Where a queue grew without bound in some replication, readings that assume a steady state say so.
-    """
-    rows = summary.set_index("indicator")
-    unsteady = "unstable_share" in rows.index and rows.loc["unstable_share", "mean"] > 0
-    note = "<td class=\"unsteady\">not a steady state: a queue never cleared</td>" if unsteady else ""
+    """Each headline indicator with its interval (sim.report.tables), and a note where a queue never cleared."""
+    table = tables.headline_table(summary)
+    notes = bool(table.note.str.len().sum())
     body = ""
-    for name in HEADLINE:
-        if name not in rows.index:
-            continue
-        row = rows.loc[name]
-        text = format_estimate(row["mean"], row.ci_low, row.ci_high, INDICATORS[name][0])
-        value, _, interval = text.partition(" (")
-        flagged = note if name in STEADY_STATE_READINGS else ("<td></td>" if unsteady else "")
-        body += (f"<tr><td>{html.escape(figures.plain(name))}</td><td>{html.escape(value)}</td>"
-                 f"<td>{html.escape(interval.rstrip(')')) or '-'}</td>{flagged}</tr>")
-    extra = "<th>note</th>" if unsteady else ""
+    for row in table.itertuples(index=False):
+        note = (f"<td class=\"unsteady\">{html.escape(row.note)}</td>" if row.note else "<td></td>") if notes else ""
+        body += (f"<tr><td>{html.escape(row.indicator)}</td><td>{html.escape(row.mean)}</td>"
+                 f"<td>{html.escape(row[2])}</td>{note}</tr>")
+    extra = "<th>note</th>" if notes else ""
     return (f"<h2>{html.escape(heading)}</h2><table><tr><th>indicator</th><th>mean</th><th>95 % interval</th>{extra}</tr>"
             f"{body}</table>")
 

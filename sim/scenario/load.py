@@ -106,17 +106,22 @@ def read_yaml_mapping(path: Path) -> dict[str, Any]:
         raise InputError(f"{path}: not UTF-8 text (byte {error.start}); expected a YAML scenario file") from None
     except OSError as error:
         raise InputError(f"{path}: cannot be read ({error.strerror})") from None
+    return parse_yaml_mapping(text, str(path))
+
+
+def parse_yaml_mapping(text: str, source: str) -> dict[str, Any]:
+    """Safe-load YAML text that must hold a mapping; `source` names it in errors (a file, or an upload in the app)."""
     try:
         data = yaml.load(text, Loader=UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(error, "problem", None) or str(error)
-        raise InputError(f"{path}: YAML syntax error{where}: {problem}") from None
+        raise InputError(f"{source}: YAML syntax error{where}: {problem}") from None
     if data is None:
-        raise InputError(f"{path}: the file is empty; expected a YAML mapping of scenario keys")
+        raise InputError(f"{source}: the file is empty; expected a YAML mapping of scenario keys")
     if not isinstance(data, dict):
-        raise InputError(f"{path}: top level is a {type(data).__name__}; expected a YAML mapping of scenario keys")
+        raise InputError(f"{source}: top level is a {type(data).__name__}; expected a YAML mapping of scenario keys")
     return data
 
 

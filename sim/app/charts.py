@@ -1,0 +1,171 @@
+"""Interactive charts of the app (Altair: hover shows the values), drawn from the report's figure data.
+
+Every chart takes its numbers from the data function the HTML report draws
+from (sim/report/figures.py), so the app and the report cannot disagree;
+only the drawing differs (interactive here, print-ready there).
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+from sim.report import figures
+from sim.report.appraisal import HIGHER_IS_BETTER, MEASURES, distinguishable, label, option_title
+from sim.report.numbers import format_estimate, format_interval
+from sim.scenario.schema import SERVICES
+
+HEIGHT = 280
+OUTER, INNER, LINE = "#c6dbef", "#6baed6", "#08306b"  # 90 % band, 50 % band, median
+
+
+def _day_rule(data: pd.DataFrame, tooltip: list) -> alt.Chart:
+    """An invisible rule per day that shows when the pointer is near, with every value of that day."""
+    hover = alt.selection_point(fields=["day"], nearest=True, on="pointerover", empty=False, clear="pointerout")
+    return alt.Chart(data).mark_rule(color="gray").encode(
+        x="day:Q", opacity=alt.condition(hover, alt.value(0.5), alt.value(0.0)), tooltip=tooltip,
+    ).add_params(hover)
+
+
+def fan(daily: pd.DataFrame, measure: str = "beds_occupied") -> alt.LayerChart:
+    """Occupied beds (or, with measure="bed_queue", people waiting for a bed) each midnight across replications:
+    median, 50 % and 90 % bands; for occupancy also beds available and the 92 % line."""
+    data = figures.fan_data(daily, measure)
+    occupancy = measure == "beds_occupied"
+    lines = {"p50": "median"} | ({"beds_available": "beds available",
+                                   "ceiling": f"{100 * figures.OCCUPANCY_CEILING:g} % of beds"} if occupancy else {})
+    long = data.melt(id_vars="day", value_vars=list(lines), var_name="series", value_name="value")
+    long["series"] = long.series.map(lines)
+    y_title = "occupied acute beds at midnight" if occupancy else "waiting for a bed at midnight"
+    base = alt.Chart(data).encode(x=alt.X("day:Q", title="day of the horizon"))
+    bands = [
+        base.mark_area(color=OUTER).encode(y=alt.Y("p05:Q", title=y_title), y2="p95:Q"),
+        base.mark_area(color=INNER).encode(y="p25:Q", y2="p75:Q"),
+    ]
+    drawn = alt.Chart(long).mark_line(color=LINE).encode(
+        x="day:Q", y="value:Q",
+        strokeDash=alt.StrokeDash("series:N", title=None, sort=list(lines.values()),
+                                  legend=alt.Legend(orient="bottom")),
+    )
+    tooltip = [alt.Tooltip("day:Q", title="day"), alt.Tooltip("p50:Q", title="median", format=",.0f"),
+               alt.Tooltip("p25:Q", title="50 % band from", format=",.0f"),
+               alt.Tooltip("p75:Q", title="50 % band to", format=",.0f"),
+               alt.Tooltip("p05:Q", title="90 % band from", format=",.0f"),
+               alt.Tooltip("p95:Q", title="90 % band to", format=",.0f")]
+    if occupancy:
+        tooltip.append(alt.Tooltip("beds_available:Q", title="beds available", format=",.0f"))
+    title = "Acute bed occupancy over time" if occupancy else "The bed queue over time"
+    return alt.layer(*bands, drawn, _day_rule(data, tooltip)).properties(title=title, height=HEIGHT)
+
+
+def los_distribution(los: pd.DataFrame, mean: float, median: float) -> alt.LayerChart:
+    """Share of spells by whole days of stay (all replications), with the mean, median, 7 and 21 days marked."""
+    data = figures.los_histogram_data(los).assign(percent=lambda d: 100 * d.share, end=lambda d: d.days + 1)
+    last = int(data.days.max())
+    bars = alt.Chart(data).mark_bar(color=INNER, stroke="white", strokeWidth=0.5).encode(
+        x=alt.X("days:Q", title=f"length of stay, whole days ({last}: {last} or more)"), x2="end:Q",
+        y=alt.Y("percent:Q", title="% of spells ended in the horizon"),
+        tooltip=[alt.Tooltip("days:Q", title="days"), alt.Tooltip("percent:Q", title="% of spells", format=".2f")],
+    )
+    marks = pd.DataFrame({"days": [median, mean, 7.0, 21.0],
+                          "mark": [f"median {median:.1f} days", f"mean {mean:.1f} days", "7 days (stranded)",
+                                   "21 days (super-stranded)"]})
+    rules = alt.Chart(marks).mark_rule(color=LINE).encode(
+        x="days:Q", strokeDash=alt.StrokeDash("mark:N", title=None, legend=alt.Legend(orient="bottom")),
+        tooltip=[alt.Tooltip("mark:N", title="marks")],
+    )
+    return alt.layer(bars, rules).properties(title="Length of stay distribution (all replications)", height=HEIGHT)
+
+
+def by_pathway(summary: pd.DataFrame) -> alt.LayerChart:
+    """Mean length of stay and mean discharge delay by pathway, with 95 % intervals (summary indexed by indicator)."""
+    data = figures.pathway_data(summary)
+    long = pd.concat([
+        data[["pathway", column, f"{column}_low", f"{column}_high"]].set_axis(["pathway", "days", "low", "high"], axis=1)
+        .assign(measure=words) for column, words in (("los", "length of stay"), ("delay", "of which discharge delay"))
+    ], ignore_index=True)
+    long["interval"] = [format_interval(lo, hi, "days") for lo, hi in zip(long.low, long.high)]
+    encoding = dict(x=alt.X("pathway:N", title="discharge pathway"), xOffset=alt.XOffset("measure:N", sort="descending"))
+    bars = alt.Chart(long).mark_bar().encode(
+        **encoding, y=alt.Y("days:Q", title="days (mean, 95 % interval)"),
+        color=alt.Color("measure:N", sort="descending", scale=alt.Scale(range=[INNER, OUTER]),
+                        legend=alt.Legend(title=None, orient="bottom")),
+        tooltip=[alt.Tooltip("pathway:N"), alt.Tooltip("measure:N"), alt.Tooltip("days:Q", title="mean days", format=".2f"),
+                 alt.Tooltip("interval:N", title="95 % interval")],
+    )
+    errors = alt.Chart(long).mark_rule(color=LINE).encode(**encoding, y="low:Q", y2="high:Q")
+    return alt.layer(bars, errors).properties(title="Length of stay and discharge delay by pathway", height=HEIGHT)
+
+
+def services(daily: pd.DataFrame, kind: str) -> alt.LayerChart:
+    """Median places in use (kind="in_use") or people waiting (kind="queue") of each community service by day."""
+    data = figures.service_data(daily)
+    columns = {f"{s}_{kind}": s.replace("_", " ") for s in SERVICES}
+    long = data.melt(id_vars="day", value_vars=list(columns), var_name="service", value_name="value")
+    long["service"] = long.service.map(columns)
+    lines = alt.Chart(long).mark_line().encode(
+        x=alt.X("day:Q", title="day of the horizon"),
+        y=alt.Y("value:Q", title="places in use (median)" if kind == "in_use" else "people waiting (median)"),
+        color=alt.Color("service:N", title=None, legend=alt.Legend(orient="bottom")),
+    )
+    tooltip = [alt.Tooltip("day:Q")] + [alt.Tooltip(f"{c}:Q", title=words, format=",.0f") for c, words in columns.items()]
+    what = "places in use" if kind == "in_use" else "people waiting for a place"
+    return alt.layer(lines, _day_rule(data, tooltip)).properties(title=f"Community services: {what}", height=HEIGHT)
+
+
+def forest(comparison: pd.DataFrame, indicator: str, order: list[str]) -> alt.LayerChart:
+    """Each option's paired difference from the baseline in one indicator, with its 95 % interval (open: includes 0)."""
+    factor, unit_words = figures.axis_scale(indicator)
+    unit = MEASURES[indicator][0]
+    data = figures.forest_data(comparison, indicator).set_index("scenario").reindex(order).reset_index()
+    data = data.assign(
+        option=[option_title(o) for o in data.scenario], x=data["diff"] * factor,
+        low=data.diff_ci_low * factor, high=data.diff_ci_high * factor,
+        clear=["yes" if distinguishable(lo, hi) else "no" for lo, hi in zip(data.diff_ci_low, data.diff_ci_high)],
+        change=[format_estimate(d, lo, hi, unit, difference=True)
+                for d, lo, hi in zip(data["diff"], data.diff_ci_low, data.diff_ci_high)],
+    )
+    y = alt.Y("option:N", sort=[option_title(o) for o in order], title=None)
+    tooltip = [alt.Tooltip("option:N"), alt.Tooltip("change:N", title="change (95 % interval)"),
+               alt.Tooltip("clear:N", title="distinguishable from no change")]
+    intervals = alt.Chart(data).mark_rule(color=LINE).encode(x="low:Q", x2="high:Q", y=y, tooltip=tooltip)
+    points = alt.Chart(data).mark_point(shape="square", size=70, color=LINE, opacity=1).encode(
+        x=alt.X("x:Q", title=f"change from the baseline, {unit_words}"), y=y,
+        fill=alt.Fill("clear:N", scale=alt.Scale(domain=["yes", "no"], range=[LINE, "white"]), legend=None),
+        tooltip=tooltip,
+    )
+    zero = alt.Chart(pd.DataFrame({"x": [0.0]})).mark_rule(color="gray").encode(x="x:Q")
+    return alt.layer(zero, intervals, points).properties(
+        title=f"{option_title(label(indicator))}: mean and 95 % interval", height=max(90, 36 * len(order)))
+
+
+def cost_plane(comparison: pd.DataFrame, order: list[str], effect: str = "delayed_bed_days_per_year") -> alt.LayerChart:
+    """Each option's change in net cost against its change in `effect`, both with 95 % intervals."""
+    factor, unit_words = figures.axis_scale(effect)
+    data = figures.cost_plane_data(comparison, effect).set_index("scenario").reindex(order).reset_index()
+    unit = MEASURES[effect][0]
+    data = data.assign(
+        option=[option_title(o) for o in data.scenario],
+        x=data.diff_effect * factor, x_low=data.diff_ci_low_effect * factor, x_high=data.diff_ci_high_effect * factor,
+        y=data.diff_cost / 1e6, y_low=data.diff_ci_low_cost / 1e6, y_high=data.diff_ci_high_cost / 1e6,
+        effect_text=[format_estimate(d, lo, hi, unit, difference=True) for d, lo, hi in
+                     zip(data.diff_effect, data.diff_ci_low_effect, data.diff_ci_high_effect)],
+        cost_text=[format_estimate(d, lo, hi, "GBP/year", difference=True) for d, lo, hi in
+                   zip(data.diff_cost, data.diff_ci_low_cost, data.diff_ci_high_cost)],
+    )
+    tooltip = [alt.Tooltip("option:N"), alt.Tooltip("effect_text:N", title=f"change in {label(effect)}"),
+               alt.Tooltip("cost_text:N", title="change in net cost a year")]
+    colour = alt.Color("option:N", sort=list(data.option), title=None, legend=alt.Legend(orient="bottom", columns=2))
+    better = "right" if effect in HIGHER_IS_BETTER else "left"
+    layers = [
+        alt.Chart(pd.DataFrame({"v": [0.0]})).mark_rule(color="gray").encode(x="v:Q"),
+        alt.Chart(pd.DataFrame({"v": [0.0]})).mark_rule(color="gray").encode(y="v:Q"),
+        alt.Chart(data).mark_rule().encode(x="x_low:Q", x2="x_high:Q", y="y:Q", color=colour, tooltip=tooltip),
+        alt.Chart(data).mark_rule().encode(x="x:Q", y="y_low:Q", y2="y_high:Q", color=colour, tooltip=tooltip),
+        alt.Chart(data).mark_point(filled=True, size=90).encode(
+            x=alt.X("x:Q", title=f"change in {label(effect)}, {unit_words} (better to the {better})"),
+            y=alt.Y("y:Q", title="change in net cost, GBP million a year (cheaper below)"),
+            color=colour, shape=alt.Shape("option:N", sort=list(data.option), legend=None), tooltip=tooltip),
+    ]
+    return alt.layer(*layers).properties(title=f"Net cost against {label(effect)}, each option against the baseline",
+                                         height=360)

@@ -1,0 +1,1 @@
+"""The app's pages: Streamlit scripts that sim/app/main.py navigates between."""
