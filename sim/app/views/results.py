@@ -65,7 +65,7 @@ def scenario_charts(data: dict[str, pd.DataFrame], scenario: str) -> None:
     summary = data["summary.csv"]
     mine = summary[summary.scenario == scenario]
     st.subheader(f"Headline indicators: {appraisal.option_title(scenario)}")
-    st.dataframe(tables.headline_table(mine), hide_index=True, key="headline")
+    st.table(tables.headline_table(mine).set_index("indicator"))
     indexed = mine.set_index("indicator")
     daily = data["daily.csv"]
     daily = daily[daily.scenario == scenario] if "scenario" in daily else daily

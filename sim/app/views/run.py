@@ -66,22 +66,22 @@ if baseline is None:
         st.error(line)
     st.stop()
 
-left, middle, right = st.columns(3)
+left, middle, right = st.columns(3)  # fields that start from the baseline's own values are keyed by it
 how = left.radio("Replications", ["a number", "enough for a precision"], key="run_how", horizontal=True,
                  help="A precision adds replications until every key indicator's 95 % interval is within that "
                       "share of its mean (--precision).")
 replications = precision = cap = None
 if how == "a number":
     replications = left.number_input("Replications of each scenario", value=baseline.run.replications, step=1,
-                                      key="run_replications")
+                                      key=f"run_replications|{baseline_name}")
 else:
     precision = left.number_input("Precision (share of the mean)", value=0.02, step=0.005, format="%g",
                                   key="run_precision")
     cap = left.number_input("At most this many replications", value=200, step=10, key="run_cap")
 horizon = middle.number_input("Horizon (days)", value=float(baseline.run.horizon_days), step=7.0, format="%g",
-                              key="run_horizon", help="Simulated time whose results are kept, for every scenario.")
+                              key=f"run_horizon|{baseline_name}", help="Simulated time whose results are kept, for every scenario.")
 warmup = middle.number_input("Warm-up (days)", value=float(baseline.run.warmup_days), step=7.0, format="%g",
-                             key="run_warmup", help="Simulated before the horizon and discarded, for every scenario.")
+                             key=f"run_warmup|{baseline_name}", help="Simulated before the horizon and discarded, for every scenario.")
 workers = right.number_input("Worker processes", value=os.cpu_count() or 1, step=1, key="run_workers",
                              help="Results do not depend on it.")
 calendar = [f"run.{key}={value:g}" for key, value, own in (

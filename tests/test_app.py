@@ -1,0 +1,263 @@
+"""The web app's page logic, with Streamlit's own app-testing API (no browser), and its safety on a shared machine.
+
+Every test points the app at a results folder of its own in tmp_path
+(SIM_APP_RESULTS) and reads the shipped scenarios; runs are the command
+line's own, in processes of their own, on tiny versions of the validation
+ward, and each test waits for its runs to end.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from streamlit.testing.v1 import AppTest
+
+from sim.app import RESULTS_VARIABLE, SHIPPED
+from sim.app.edits import errors_by_field, overrides_of
+from sim.app.jobs import JOB, past_runs, resume_run, run_state
+from sim.app.levers import levers
+from sim.app.safety import MAX_UPLOAD_BYTES, accept_upload, safe_name
+from sim.app.sources import comment_of, source_of, value_sources
+from sim.cli import main
+from sim.errors import InputError
+from sim.errors import InputError
+from sim.scenario import load_scenario
+from sim.scenario.schema import Scenario
+
+MAIN = Path(__file__).resolve().parents[1] / "sim" / "app" / "main.py"
+BASELINE = SHIPPED / "baseline.yaml"
+WARD = SHIPPED / "validation" / "mmc_wait.yaml"
+
+
+@pytest.fixture
+def results(tmp_path, monkeypatch) -> Path:
+    """The app's results folder, two levels below tmp_path (so that ../../x would land in tmp_path)."""
+    folder = tmp_path / "team" / "results"
+    monkeypatch.setenv(RESULTS_VARIABLE, str(folder))
+    return folder
+
+
+def app() -> AppTest:
+    return AppTest.from_file(str(MAIN), default_timeout=60).run()
+
+
+def lever_key(base: str, key_path: str) -> str:
+    return f"lever|{base}|{key_path}"
+
+
+def files_under(folder: Path) -> set[Path]:
+    return {p for p in folder.rglob("*") if p.is_file()}
+
+
+def wait_for_runs(at: AppTest, results: Path, timeout: float = 90) -> None:
+    """Rerun the page until every run in the results folder has ended (as a browser's refresh would)."""
+    deadline = time.monotonic() + timeout
+    while any(not r.ended for r in past_runs(results)):
+        assert time.monotonic() < deadline, f"runs still going after {timeout} s: {past_runs(results)}"
+        time.sleep(0.5)
+    at.run()
+
+
+# --- the fields come from the schema, their sources from the files ---------------------------------------------
+
+
+def test_levers_carry_the_schemas_unit_and_description_and_the_files_source():
+    scenario = load_scenario(BASELINE)
+    fields = {f.key_path: f for section in levers(scenario).values() for f in section}
+    beds = fields["acute.beds"]
+    schema = Scenario.model_json_schema()["$defs"]["Acute"]["properties"]["beds"]
+    assert (beds.kind, beds.value, beds.unit) == ("int", 215, schema["unit"])
+    assert schema["description"].startswith(beds.description) and beds.description
+    assert fields["discharge.days"].kind == "choices" and "Sat" in fields["discharge.days"].options
+    assert fields["services.reablement.duration.mean"].label == "Duration (lognormal): mean"
+    assert fields["services.care_home.places"].optional and fields["services.care_home.places"].value is None
+    assert {f"demand.arrivals_per_day.{band}" for band in scenario.age_bands} <= set(fields)
+    sources = value_sources(SHIPPED / "interventions" / "seven_day_discharge.yaml")
+    assert source_of(sources, "acute.beds").startswith("[ASSUMPTION] beds used by the 65+ emergency cohort")
+    assert "Seven Days a Week Forum" in source_of(sources, "discharge.days")  # the intervention's own comment
+    assert source_of(sources, "services.reablement.places").startswith("[ASSUMPTION] about 10 % above mean demand")
+    assert comment_of('name: "a # b"  # the real one') == "the real one" and comment_of("beds: 215") == ""
+
+
+# --- the scenario page --------------------------------------------------------------------------------------
+
+
+def test_an_invalid_value_shows_the_command_lines_own_message_next_to_its_field(results, capsys):
+    at = app()
+    at.number_input(key=lever_key("baseline", "acute.beds")).set_value(-3).run()
+    assert main(["check", str(BASELINE), "--set", "acute.beds=-3"]) == 2
+    [said] = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error: ")]
+    assert said.startswith("error: --set: acute.beds: value -3")
+    shown = [e.value for e in at.error]
+    assert shown == [said]
+    column = next(block for block in at.main.get("column")
+                  if any(getattr(c, "key", None) == lever_key("baseline", "acute.beds") for c in block.children.values()))
+    after = list(column.children.values())
+    widget = next(i for i, c in enumerate(after) if getattr(c, "key", None) == lever_key("baseline", "acute.beds"))
+    assert after[widget + 1].value == said  # right under the field
+    assert not at.download_button and not files_under(results)  # nothing to download or keep while it is wrong
+    at.number_input(key=lever_key("baseline", "acute.beds")).set_value(230).run()
+    assert not at.error and at.download_button
+
+
+def test_the_downloaded_yaml_holds_only_the_changes_and_reloads_to_the_same_scenario(results, tmp_path):
+    at = app()
+    at.number_input(key=lever_key("baseline", "acute.beds")).set_value(230)
+    at.multiselect(key=lever_key("baseline", "discharge.days")).select("Sat")
+    at.number_input(key=lever_key("baseline", "services.reablement.duration.mean")).set_value(20.0)
+    at.text_input(key=lever_key("baseline", "name")).set_value("weekend_beds").run()
+    text = at.session_state.scenario_yaml
+    data = yaml.safe_load(text)
+    assert data == {"extends": "../baseline.yaml", "name": "weekend_beds", "acute": {"beds": 230},
+                    "discharge": {"days": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]},
+                    "services": {"reablement": {"duration": {"mean": 20.0}}}}
+    expected = load_scenario(BASELINE, overrides_of({
+        "acute.beds": 230, "discharge.days": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat"],
+        "services.reablement.duration.mean": 20.0, "name": "weekend_beds"}))
+    copy = tmp_path / "scenarios"  # a copy of the shipped scenarios, with the download saved in a folder of it
+    shutil.copytree(SHIPPED, copy)
+    (copy / "mine").mkdir()
+    (copy / "mine" / "weekend_beds.yaml").write_text(text, encoding="utf-8")
+    assert load_scenario(copy / "mine" / "weekend_beds.yaml") == expected
+    assert load_scenario(BASELINE) != expected  # the edit changed something
+    # Uploaded again, it is the same scenario, and can be edited further.
+    at.file_uploader(key="upload").set_value(("weekend_beds.yaml", text.encode(), "application/x-yaml")).run()
+    assert at.selectbox(key="base").value == "upload: weekend_beds" and not at.error
+    assert load_scenario(results / "uploads" / "weekend_beds.yaml") == expected
+    assert at.number_input(key=lever_key("upload: weekend_beds", "acute.beds")).value == 230
+
+
+# --- the run and results pages ------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_a_failed_run_shows_its_error_then_a_run_finishes_and_its_tables_appear(results, tmp_path, capsys):
+    at = app()
+    at.selectbox(key="base").set_value("validation/mmc_wait").run()
+    at.number_input(key=lever_key("validation/mmc_wait", "acute.beds")).set_value(16).run()
+    at.button(key="keep").click().run()
+    assert (results / "scenarios" / "mmc_wait_edited.yaml").is_file()
+
+    # A run the command line refuses (an option on another calendar): its own message, and the app goes on.
+    at.switch_page("views/run.py").run()
+    at.selectbox(key="run_baseline").set_value("validation/mmc_wait").run()  # its fields start from its own values
+    at.multiselect(key="run_options").set_value(["interventions/seven_day_discharge"])
+    at.number_input(key="run_replications|validation/mmc_wait").set_value(2)
+    at.number_input(key="run_workers").set_value(1)
+    at.button(key="run").click().run()
+    wait_for_runs(at, results)
+    [failed] = past_runs(results)
+    assert failed.state == "failed"
+    main(["compare", str(WARD), str(SHIPPED / "interventions" / "seven_day_discharge.yaml"), "--replications", "2",
+          "--out", str(tmp_path / "by-hand"), "--quiet"])
+    [said] = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error: ")]
+    assert "run.warmup_days" in said
+    assert said in [e.value for e in at.error] and not at.exception
+
+    at.multiselect(key="run_options").set_value(["edit: mmc_wait_edited"])
+    at.number_input(key="run_horizon|validation/mmc_wait").set_value(60.0)
+    at.number_input(key="run_warmup|validation/mmc_wait").set_value(20.0)
+    at.text_input(key="run_name").set_value("../../etc/x")  # a name that tries to leave the results folder
+    at.button(key="run").click().run()
+    wait_for_runs(at, results)
+    finished = [r for r in past_runs(results) if r.state == "finished"]
+    assert [r.name for r in finished] == ["etc_x"] and not (tmp_path / "etc").exists()
+    expected = {"summary.csv", "replications.csv", "comparison.csv", "daily.csv", "los_histogram.csv", "run.json",
+                "report.html", "tasks.json"}
+    assert expected <= {p.name for p in (results / "etc_x").iterdir()}
+    assert len(list((results / "etc_x").glob("tasks/*/replication-*.json"))) == 4
+
+    at.button(key="open|etc_x").click().run()
+    assert not at.exception and [t.value for t in at.title] == ["Results"]
+    ranking = at.dataframe[0].value
+    assert list(ranking.option) == ["Mmc wait edited"] and "delayed bed days" in ranking
+    headline = at.table[0].value
+    assert "mean los days (days)" in headline.index and headline.shape[1] == 3
+    assert len(at.get("vega_lite_chart")) == 8  # six for the scenario, the forest plot and the cost plane
+    assert any("Mmc wait edited" in m.value for m in at.markdown)  # the summary in words names the option
+    downloads = {d.label for d in at.download_button}
+    assert {"summary.csv", "comparison.csv", "daily.csv", "run.json", "report.html"} <= downloads
+    assert "baseline.yaml (the scenario as run)" in downloads
+
+
+# --- safety on a shared machine -----------------------------------------------------------------------------
+
+
+BAD_UPLOADS = [
+    ("big.yaml", b"name: x\n" + b"#" * MAX_UPLOAD_BYTES, f"expected a scenario file of at most {MAX_UPLOAD_BYTES:,} bytes"),
+    ("notes.txt", b"name: x\n", "not a .yaml or .yml file"),  # the page's uploader refuses it too
+    ("broken.yaml", b"name: [x\n", "YAML syntax error"),
+    ("binary.yaml", b"\x89PNG\r\n\x1a\n\x00\x00", "not UTF-8 text"),
+    ("list.yaml", b"- a\n- b\n", "top level is a list"),
+    ("python.yaml", b"name: !!python/object/apply:os.system ['touch pwned']\n", "could not determine a constructor"),
+    ("escape.yaml", b"extends: ../../../../etc/passwd\nname: x\n", "not a shipped scenario or an earlier upload"),
+    ("census.yaml", b"extends: ../baseline.yaml\nname: x\ncensus: /etc/passwd\n", "a census file cannot be uploaded"),
+    ("invalid.yaml", b"extends: ../baseline.yaml\nname: x\nacute: {beds: -3}\n", "acute.beds: value -3"),
+]
+
+
+@pytest.mark.parametrize("file_name, content, said", BAD_UPLOADS, ids=[case[0] for case in BAD_UPLOADS])
+def test_a_bad_upload_is_refused_with_a_message_and_nothing_kept(results, file_name, content, said):
+    with pytest.raises(InputError, match=re.escape(said)):
+        accept_upload(file_name, content, SHIPPED, results)
+    assert not list(results.rglob("*.yaml")) and not (Path.cwd() / "pwned").exists()
+
+
+def test_the_page_shows_why_an_upload_is_refused_and_stays_usable(results):
+    at = app()
+    file_name, content, said = BAD_UPLOADS[0]
+    at.file_uploader(key="upload").set_value((file_name, content, "application/x-yaml")).run()
+    assert [e.value for e in at.error] == [f"error: upload 'big.yaml': {len(content):,} bytes; {said}"]
+    assert not at.exception and at.selectbox(key="base").value == "baseline" and not results.exists()
+    at.number_input(key=lever_key("baseline", "acute.beds")).set_value(230).run()  # still usable
+    assert at.download_button and "beds: 230" in at.session_state.scenario_yaml
+
+
+def test_a_good_upload_is_kept_under_a_safe_name_inside_the_results_folder(results, tmp_path):
+    before = files_under(tmp_path)
+    at = app()
+    content = b"extends: ../interventions/seven_day_discharge.yaml\nname: mine\nacute: {beds: 220}\n"
+    at.file_uploader(key="upload").set_value(("../../etc/x.yaml", content, "application/x-yaml")).run()
+    assert not at.error and at.selectbox(key="base").value == "upload: x"
+    new = files_under(tmp_path) - before
+    assert new == {results / "uploads" / "x.yaml"}  # nothing outside the results folder
+    assert load_scenario(results / "uploads" / "x.yaml").discharge.days == list(load_scenario(
+        SHIPPED / "interventions" / "seven_day_discharge.yaml").discharge.days)
+
+
+def test_names_become_one_harmless_path_component():
+    assert safe_name("../../etc/x") == "etc_x"
+    assert safe_name("/etc/passwd") == "etc_passwd"
+    assert safe_name("..") == "scenario" and safe_name("") == "scenario"
+    assert safe_name("Réablement plus 20%") == "Reablement_plus_20"
+    assert safe_name("a\\..\\b") == "a_.._b" and "/" not in safe_name("x/../../y")
+
+
+def test_errors_go_next_to_the_fields_they_name_and_a_sections_to_its_edited_fields():
+    lines = ["error: --set: acute.beds: value -3: expected greater than 0",
+             "error: --set: discharge: start_hour 21 is not before end_hour 20; expected start_hour < end_hour",
+             "error: scenarios/x.yaml: something about the whole file"]
+    fields = ["acute.beds", "discharge.days", "discharge.start_hour", "discharge.end_hour"]
+    placed, loose = errors_by_field(lines, fields, ["acute.beds", "discharge.start_hour"])
+    assert placed == {"acute.beds": [lines[0]], "discharge.start_hour": [lines[1]]} and loose == [lines[2]]
+
+
+def test_a_run_whose_process_is_gone_is_stopped_and_can_be_resumed(results):
+    folder = results / "lost"
+    folder.mkdir(parents=True)
+    job = {"argv": ["check", str(WARD)], "expected_tasks": 1, "precision": None}
+    (folder / JOB).write_text(json.dumps({**job, "pid": 999_999_999, "started": time.time()}), encoding="utf-8")
+    assert run_state(folder).state == "stopped" and run_state(folder).errors
+    resume_run(folder)  # the same command again, in its own process
+    deadline = time.monotonic() + 60
+    while not run_state(folder).ended:
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    assert run_state(folder).state == "finished"
+    assert "mmc_wait.yaml: OK" in (folder / "app-log.txt").read_text(encoding="utf-8")
