@@ -15,16 +15,28 @@ from sim.report.appraisal import HIGHER_IS_BETTER, MEASURES, distinguishable, la
 from sim.report.numbers import format_estimate, format_interval
 from sim.scenario.schema import SERVICES
 
-HEIGHT = 280
+HEIGHT = 260  # of the plotting area; title, axes and legend come on top (Streamlit would squeeze them into it)
 OUTER, INNER, LINE = "#c6dbef", "#6baed6", "#08306b"  # 90 % band, 50 % band, median
+COUNT = alt.Axis(format=",.0f")  # beds, places, people: whole numbers, never 0.000000
 
 
-def _day_rule(data: pd.DataFrame, tooltip: list) -> alt.Chart:
-    """An invisible rule per day that shows when the pointer is near, with every value of that day."""
+def framed(chart: alt.LayerChart, title: str, height: int = HEIGHT) -> alt.LayerChart:
+    """A chart as wide as its column, with a plotting area `height` pixels high and its title above it."""
+    return chart.properties(title=title, height=height, autosize=alt.AutoSizeParams(type="fit-x", contains="padding"))
+
+
+def legend() -> alt.Legend:
+    return alt.Legend(title=None, orient="bottom", columns=2, labelLimit=260)
+
+
+def _day_hover(data: pd.DataFrame, y: str, tooltip: list) -> list[alt.Chart]:
+    """A point on the line at the day nearest the pointer, with every value of that day, and a rule through it."""
     hover = alt.selection_point(fields=["day"], nearest=True, on="pointerover", empty=False, clear="pointerout")
-    return alt.Chart(data).mark_rule(color="gray").encode(
-        x="day:Q", opacity=alt.condition(hover, alt.value(0.5), alt.value(0.0)), tooltip=tooltip,
+    points = alt.Chart(data).mark_point(filled=True, size=50, color=LINE).encode(
+        x="day:Q", y=f"{y}:Q", opacity=alt.condition(hover, alt.value(1.0), alt.value(0.0)), tooltip=tooltip,
     ).add_params(hover)
+    rule = alt.Chart(data).mark_rule(color="gray", opacity=0.5).encode(x="day:Q").transform_filter(hover)
+    return [points, rule]
 
 
 def fan(daily: pd.DataFrame, measure: str = "beds_occupied") -> alt.LayerChart:
@@ -39,13 +51,12 @@ def fan(daily: pd.DataFrame, measure: str = "beds_occupied") -> alt.LayerChart:
     y_title = "occupied acute beds at midnight" if occupancy else "waiting for a bed at midnight"
     base = alt.Chart(data).encode(x=alt.X("day:Q", title="day of the horizon"))
     bands = [
-        base.mark_area(color=OUTER).encode(y=alt.Y("p05:Q", title=y_title), y2="p95:Q"),
+        base.mark_area(color=OUTER).encode(y=alt.Y("p05:Q", title=y_title, axis=COUNT), y2="p95:Q"),
         base.mark_area(color=INNER).encode(y="p25:Q", y2="p75:Q"),
     ]
     drawn = alt.Chart(long).mark_line(color=LINE).encode(
         x="day:Q", y="value:Q",
-        strokeDash=alt.StrokeDash("series:N", title=None, sort=list(lines.values()),
-                                  legend=alt.Legend(orient="bottom")),
+        strokeDash=alt.StrokeDash("series:N", sort=list(lines.values()), legend=legend()),
     )
     tooltip = [alt.Tooltip("day:Q", title="day"), alt.Tooltip("p50:Q", title="median", format=",.0f"),
                alt.Tooltip("p25:Q", title="50 % band from", format=",.0f"),
@@ -55,26 +66,26 @@ def fan(daily: pd.DataFrame, measure: str = "beds_occupied") -> alt.LayerChart:
     if occupancy:
         tooltip.append(alt.Tooltip("beds_available:Q", title="beds available", format=",.0f"))
     title = "Acute bed occupancy over time" if occupancy else "The bed queue over time"
-    return alt.layer(*bands, drawn, _day_rule(data, tooltip)).properties(title=title, height=HEIGHT)
+    return framed(alt.layer(*bands, drawn, *_day_hover(data, "p50", tooltip)), title)
 
 
 def los_distribution(los: pd.DataFrame, mean: float, median: float) -> alt.LayerChart:
     """Share of spells by whole days of stay (all replications), with the mean, median, 7 and 21 days marked."""
     data = figures.los_histogram_data(los).assign(percent=lambda d: 100 * d.share, end=lambda d: d.days + 1)
     last = int(data.days.max())
-    bars = alt.Chart(data).mark_bar(color=INNER, stroke="white", strokeWidth=0.5).encode(
+    bars = alt.Chart(data).mark_rect(color=INNER, stroke="white", strokeWidth=0.5).encode(
         x=alt.X("days:Q", title=f"length of stay, whole days ({last}: {last} or more)"), x2="end:Q",
-        y=alt.Y("percent:Q", title="% of spells ended in the horizon"),
+        y=alt.Y("percent:Q", title="% of spells ended in the horizon"), y2=alt.datum(0),
         tooltip=[alt.Tooltip("days:Q", title="days"), alt.Tooltip("percent:Q", title="% of spells", format=".2f")],
     )
     marks = pd.DataFrame({"days": [median, mean, 7.0, 21.0],
                           "mark": [f"median {median:.1f} days", f"mean {mean:.1f} days", "7 days (stranded)",
                                    "21 days (super-stranded)"]})
     rules = alt.Chart(marks).mark_rule(color=LINE).encode(
-        x="days:Q", strokeDash=alt.StrokeDash("mark:N", title=None, legend=alt.Legend(orient="bottom")),
+        x="days:Q", strokeDash=alt.StrokeDash("mark:N", sort=list(marks.mark), legend=legend()),
         tooltip=[alt.Tooltip("mark:N", title="marks")],
     )
-    return alt.layer(bars, rules).properties(title="Length of stay distribution (all replications)", height=HEIGHT)
+    return framed(alt.layer(bars, rules), "Length of stay distribution (all replications)")
 
 
 def by_pathway(summary: pd.DataFrame) -> alt.LayerChart:
@@ -85,16 +96,16 @@ def by_pathway(summary: pd.DataFrame) -> alt.LayerChart:
         .assign(measure=words) for column, words in (("los", "length of stay"), ("delay", "of which discharge delay"))
     ], ignore_index=True)
     long["interval"] = [format_interval(lo, hi, "days") for lo, hi in zip(long.low, long.high)]
-    encoding = dict(x=alt.X("pathway:N", title="discharge pathway"), xOffset=alt.XOffset("measure:N", sort="descending"))
+    order = ["length of stay", "of which discharge delay"]
+    encoding = dict(x=alt.X("pathway:N", title="discharge pathway"), xOffset=alt.XOffset("measure:N", sort=order))
     bars = alt.Chart(long).mark_bar().encode(
         **encoding, y=alt.Y("days:Q", title="days (mean, 95 % interval)"),
-        color=alt.Color("measure:N", sort="descending", scale=alt.Scale(range=[INNER, OUTER]),
-                        legend=alt.Legend(title=None, orient="bottom")),
+        color=alt.Color("measure:N", sort=order, scale=alt.Scale(range=[INNER, OUTER]), legend=legend()),
         tooltip=[alt.Tooltip("pathway:N"), alt.Tooltip("measure:N"), alt.Tooltip("days:Q", title="mean days", format=".2f"),
                  alt.Tooltip("interval:N", title="95 % interval")],
     )
     errors = alt.Chart(long).mark_rule(color=LINE).encode(**encoding, y="low:Q", y2="high:Q")
-    return alt.layer(bars, errors).properties(title="Length of stay and discharge delay by pathway", height=HEIGHT)
+    return framed(alt.layer(bars, errors), "Length of stay and discharge delay by pathway")
 
 
 def services(daily: pd.DataFrame, kind: str) -> alt.LayerChart:
@@ -105,12 +116,13 @@ def services(daily: pd.DataFrame, kind: str) -> alt.LayerChart:
     long["service"] = long.service.map(columns)
     lines = alt.Chart(long).mark_line().encode(
         x=alt.X("day:Q", title="day of the horizon"),
-        y=alt.Y("value:Q", title="places in use (median)" if kind == "in_use" else "people waiting (median)"),
-        color=alt.Color("service:N", title=None, legend=alt.Legend(orient="bottom")),
+        y=alt.Y("value:Q", title="places in use (median)" if kind == "in_use" else "people waiting (median)", axis=COUNT),
+        color=alt.Color("service:N", sort=list(columns.values()), legend=legend()),
     )
     tooltip = [alt.Tooltip("day:Q")] + [alt.Tooltip(f"{c}:Q", title=words, format=",.0f") for c, words in columns.items()]
     what = "places in use" if kind == "in_use" else "people waiting for a place"
-    return alt.layer(lines, _day_rule(data, tooltip)).properties(title=f"Community services: {what}", height=HEIGHT)
+    busiest = data[list(columns)].mean().idxmax()  # the hover points sit on the busiest service's line
+    return framed(alt.layer(lines, *_day_hover(data, busiest, tooltip)), f"Community services: {what}")
 
 
 def forest(comparison: pd.DataFrame, indicator: str, order: list[str]) -> alt.LayerChart:
@@ -135,8 +147,8 @@ def forest(comparison: pd.DataFrame, indicator: str, order: list[str]) -> alt.La
         tooltip=tooltip,
     )
     zero = alt.Chart(pd.DataFrame({"x": [0.0]})).mark_rule(color="gray").encode(x="x:Q")
-    return alt.layer(zero, intervals, points).properties(
-        title=f"{option_title(label(indicator))}: mean and 95 % interval", height=max(90, 36 * len(order)))
+    return framed(alt.layer(zero, intervals, points), f"{option_title(label(indicator))}: mean and 95 % interval",
+                  max(60, 36 * len(order)))
 
 
 def cost_plane(comparison: pd.DataFrame, order: list[str], effect: str = "delayed_bed_days_per_year") -> alt.LayerChart:
@@ -155,7 +167,7 @@ def cost_plane(comparison: pd.DataFrame, order: list[str], effect: str = "delaye
     )
     tooltip = [alt.Tooltip("option:N"), alt.Tooltip("effect_text:N", title=f"change in {label(effect)}"),
                alt.Tooltip("cost_text:N", title="change in net cost a year")]
-    colour = alt.Color("option:N", sort=list(data.option), title=None, legend=alt.Legend(orient="bottom", columns=2))
+    colour = alt.Color("option:N", sort=list(data.option), legend=legend())
     better = "right" if effect in HIGHER_IS_BETTER else "left"
     layers = [
         alt.Chart(pd.DataFrame({"v": [0.0]})).mark_rule(color="gray").encode(x="v:Q"),
@@ -163,9 +175,8 @@ def cost_plane(comparison: pd.DataFrame, order: list[str], effect: str = "delaye
         alt.Chart(data).mark_rule().encode(x="x_low:Q", x2="x_high:Q", y="y:Q", color=colour, tooltip=tooltip),
         alt.Chart(data).mark_rule().encode(x="x:Q", y="y_low:Q", y2="y_high:Q", color=colour, tooltip=tooltip),
         alt.Chart(data).mark_point(filled=True, size=90).encode(
-            x=alt.X("x:Q", title=f"change in {label(effect)}, {unit_words} (better to the {better})"),
-            y=alt.Y("y:Q", title="change in net cost, GBP million a year (cheaper below)"),
-            color=colour, shape=alt.Shape("option:N", sort=list(data.option), legend=None), tooltip=tooltip),
+            x=alt.X("x:Q", title=[f"change in {label(effect)}, {unit_words}", f"(better to the {better})"]),
+            y=alt.Y("y:Q", title=["change in net cost,", "GBP million a year (cheaper below)"]),
+            color=colour, shape=alt.Shape("option:N", sort=list(data.option)), tooltip=tooltip),
     ]
-    return alt.layer(*layers).properties(title=f"Net cost against {label(effect)}, each option against the baseline",
-                                         height=360)
+    return framed(alt.layer(*layers), f"Net cost against {label(effect)}", 300)

@@ -43,12 +43,13 @@ class RunRequest:
     max_replications: int | None = None
     overrides: tuple[str, ...] = ()
     workers: int | None = None
+    report: bool = True  # also write report.html (a few seconds more)
 
     def argv(self, out: Path) -> list[str]:
         """The command line, as `python -m sim` takes it."""
         files = [str(self.baseline.resolve()), *(str(o.resolve()) for o in self.options)]
         argv = ["compare", *files] if self.options else ["run", *files]
-        argv += ["--out", str(out), "--quiet", "--report"]
+        argv += ["--out", str(out), "--quiet", *(["--report"] if self.report else [])]
         if self.precision is not None:
             argv += ["--precision", f"{self.precision:g}"]
             if self.max_replications:

@@ -8,34 +8,40 @@ statistics sent anywhere, no browser opened on the server.
 
 from __future__ import annotations
 
+import importlib
 import os
-import sys
 from pathlib import Path
 
 from sim.app import RESULTS_VARIABLE
 
 MAIN = Path(__file__).resolve().with_name("main.py")
 DEFAULT_PORT, DEFAULT_HOST = 8501, "127.0.0.1"
+# What the pages import, loaded before the server takes its first visitor, so that the first page is quick.
+PRELOAD = ("pandas", "altair", "sim.app.ui", "sim.app.levers", "sim.app.charts", "sim.app.readout", "sim.report.tables",
+           "sim.scenario.summary")
 
 
-def streamlit_command(port: int, host: str) -> list[str]:
-    """`python -m streamlit run` on the app, with the settings above."""
+def streamlit_arguments(port: int, host: str) -> list[str]:
+    """`streamlit run` on the app, with the settings above."""
     settings = {
         "server.port": port, "server.address": host, "server.headless": "true", "server.fileWatcherType": "none",
         "server.runOnSave": "false", "server.maxUploadSize": 1, "browser.gatherUsageStats": "false",
         "global.developmentMode": "false", "client.toolbarMode": "viewer", "theme.base": "light",
     }
     flags = [part for name, value in settings.items() for part in (f"--{name}", str(value))]
-    return [sys.executable, "-m", "streamlit", "run", str(MAIN), *flags]
+    return ["run", str(MAIN), *flags]
 
 
 def serve(port: int = DEFAULT_PORT, host: str = DEFAULT_HOST, results: Path = Path("results")) -> None:
-    """Print the address, then become the Streamlit server (this process: Ctrl-C stops it; runs carry on)."""
+    """Print the address, then run Streamlit's server in this process (Ctrl-C stops it; runs carry on)."""
     results = results.resolve()
     results.mkdir(parents=True, exist_ok=True)
+    os.environ[RESULTS_VARIABLE] = str(results)
+    for module in PRELOAD:
+        importlib.import_module(module)
     shown = f"[{host}]" if ":" in host else host
     print(f"sim app: open http://{shown}:{port} in a browser (results folder {results}; Ctrl-C stops the app, "
           "runs under way carry on)", flush=True)
-    os.environ[RESULTS_VARIABLE] = str(results)
-    command = streamlit_command(port, host)
-    os.execv(command[0], command)  # noqa: S606 - our own interpreter and arguments
+    from streamlit.web import cli
+
+    cli.main(args=streamlit_arguments(port, host), prog_name="streamlit")  # what `streamlit run ...` does

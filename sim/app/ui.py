@@ -48,7 +48,7 @@ def sources(path: Path) -> dict[str, str]:
 def progress_text(run: jobs.RunState) -> str:
     """'12 of 20 replications, about 40 s left' (with a precision, the count so far is a floor)."""
     if run.state == "writing tables":
-        return f"{run.done} of {run.expected} replications; writing the tables and the report"
+        return f"{run.done} of {run.expected} replications; writing the tables (and the report)"
     left = f", about {run.left:,.0f} s left" if run.left is not None else ""
     floor = "at least " if run.open_ended else ""
     return f"{run.done} of {floor}{run.expected} replications{left}"

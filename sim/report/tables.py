@@ -10,7 +10,7 @@ import pandas as pd
 
 from sim.indicators import INDICATORS
 from sim.report.figures import plain
-from sim.report.numbers import format_estimate
+from sim.report.numbers import NOT_AVAILABLE, format_estimate
 from sim.trust import STEADY_STATE_READINGS
 
 HEADLINE = [
@@ -38,7 +38,7 @@ def headline_table(summary: pd.DataFrame) -> pd.DataFrame:
         row = rows.loc[name]
         value, _, interval = format_estimate(row["mean"], row.ci_low, row.ci_high, INDICATORS[name][0]).partition(" (")
         records.append({
-            "indicator": plain(name), "mean": value, "95 % interval": interval.rstrip(")") or "-",
+            "indicator": plain(name), "mean": value, "95 % interval": interval.rstrip(")") or NOT_AVAILABLE,
             "note": UNSTEADY_NOTE if unsteady and name in STEADY_STATE_READINGS else "",
         })
     return pd.DataFrame.from_records(records, columns=["indicator", "mean", "95 % interval", "note"])

@@ -35,7 +35,7 @@ def runs() -> None:
                 if buttons.button("Stop", key=f"stop|{run.name}", help="Stops as Ctrl-C would; Resume carries on."):
                     jobs.stop_run(run.folder)
             elif run.state == "finished":
-                if buttons.button("Open", key=f"open|{run.name}", type="primary"):
+                if buttons.button("Open results", key=f"open|{run.name}", type="primary"):
                     st.session_state.open_run = run.name
                     st.switch_page(ui.RESULTS_PAGE)
             else:
@@ -87,8 +87,10 @@ workers = right.number_input("Worker processes", value=os.cpu_count() or 1, step
 calendar = [f"run.{key}={value:g}" for key, value, own in (
     ("horizon_days", horizon, baseline.run.horizon_days), ("warmup_days", warmup, baseline.run.warmup_days))
     if value != own]
+report = right.checkbox("Also write report.html", value=True, key="run_report",
+                        help="The self-contained HTML report, to email or print (a few seconds more).")
 request = jobs.RunRequest(choices[baseline_name], tuple(choices[o] for o in options), replications, precision, cap,
-                          tuple(calendar), workers)
+                          tuple(calendar), workers, report)
 name = right.text_input("Name of the run (its folder)", value="", placeholder=request.default_name(), key="run_name")
 if st.button("Run", type="primary", key="run"):
     folder = jobs.start_run(request, results_root(), name or request.default_name())

@@ -161,9 +161,6 @@ note = (f"Made in the sim web app from {chosen!r}: only the values changed from 
         f"change it if you keep the file elsewhere.\nCheck it with: python -m sim check FILE")
 text = edit_yaml(portable, edits, note)
 st.session_state.scenario_yaml = text  # exactly what the download gives (read by the tests)
-changed = [k for k in edits if k != "name"]
-st.write(f"{len(changed)} value{'s' if len(changed) != 1 else ''} changed from {chosen!r}"
-         + (f": {', '.join(changed)}." if changed else "."))
 left, right = st.columns(2)
 left.download_button("Download the scenario (YAML)", data=text, file_name=f"{safe_name(name)}.yaml",
                      mime="application/x-yaml", key="download_yaml")
@@ -174,5 +171,8 @@ if right.button("Keep it for runs", key="keep", help="Saved in the results folde
                      f"Made in the sim web app from {chosen!r}; `extends` is relative to this file.")
     write_atomically(target, lambda tmp: tmp.write_text(kept, encoding="utf-8"))
     st.success(f"Kept as 'edit: {target.stem}': choose it on the Run and compare page.")
+changed = [k for k in edits if k != "name"]
+st.caption(f"{len(changed)} value{'s' if len(changed) != 1 else ''} changed from {chosen!r}"
+           + (f": {', '.join(changed)}." if changed else "."))
 with st.expander("The scenario file"):
     st.code(text, language="yaml")
