@@ -17,7 +17,7 @@ from sim.scenario.schema import SERVICES
 
 HEIGHT = 260  # of the plotting area; title, axes and legend come on top (Streamlit would squeeze them into it)
 OUTER, INNER, LINE = "#c6dbef", "#6baed6", "#08306b"  # 90 % band, 50 % band, median
-COUNT = alt.Axis(format=",.0f")  # beds, places, people: whole numbers, never 0.000000
+COUNT = alt.Axis(format=",.0f", tickMinStep=1)  # beds, places, people: whole numbers, never 0.000000
 
 
 def framed(chart: alt.LayerChart, title: str, height: int = HEIGHT) -> alt.LayerChart:
@@ -137,12 +137,12 @@ def forest(comparison: pd.DataFrame, indicator: str, order: list[str]) -> alt.La
         change=[format_estimate(d, lo, hi, unit, difference=True)
                 for d, lo, hi in zip(data["diff"], data.diff_ci_low, data.diff_ci_high)],
     )
-    y = alt.Y("option:N", sort=[option_title(o) for o in order], title=None)
+    y = alt.Y("option:N", sort=[option_title(o) for o in order], title=None, axis=alt.Axis(labelLimit=220))
     tooltip = [alt.Tooltip("option:N"), alt.Tooltip("change:N", title="change (95 % interval)"),
                alt.Tooltip("clear:N", title="distinguishable from no change")]
     intervals = alt.Chart(data).mark_rule(color=LINE).encode(x="low:Q", x2="high:Q", y=y, tooltip=tooltip)
     points = alt.Chart(data).mark_point(shape="square", size=70, color=LINE, opacity=1).encode(
-        x=alt.X("x:Q", title=f"change from the baseline, {unit_words}"), y=y,
+        x=alt.X("x:Q", title=f"change from the baseline, {unit_words}", scale=alt.Scale(zero=True)), y=y,
         fill=alt.Fill("clear:N", scale=alt.Scale(domain=["yes", "no"], range=[LINE, "white"]), legend=None),
         tooltip=tooltip,
     )
@@ -167,7 +167,7 @@ def cost_plane(comparison: pd.DataFrame, order: list[str], effect: str = "delaye
     )
     tooltip = [alt.Tooltip("option:N"), alt.Tooltip("effect_text:N", title=f"change in {label(effect)}"),
                alt.Tooltip("cost_text:N", title="change in net cost a year")]
-    colour = alt.Color("option:N", sort=list(data.option), legend=legend())
+    colour = alt.Color("option:N", sort=list(data.option), scale=alt.Scale(scheme="tableau10"), legend=legend())
     better = "right" if effect in HIGHER_IS_BETTER else "left"
     layers = [
         alt.Chart(pd.DataFrame({"v": [0.0]})).mark_rule(color="gray").encode(x="v:Q"),
@@ -175,8 +175,9 @@ def cost_plane(comparison: pd.DataFrame, order: list[str], effect: str = "delaye
         alt.Chart(data).mark_rule().encode(x="x_low:Q", x2="x_high:Q", y="y:Q", color=colour, tooltip=tooltip),
         alt.Chart(data).mark_rule().encode(x="x:Q", y="y_low:Q", y2="y_high:Q", color=colour, tooltip=tooltip),
         alt.Chart(data).mark_point(filled=True, size=90).encode(
-            x=alt.X("x:Q", title=[f"change in {label(effect)}, {unit_words}", f"(better to the {better})"]),
-            y=alt.Y("y:Q", title=["change in net cost,", "GBP million a year (cheaper below)"]),
+            x=alt.X("x:Q", title=[f"change in {label(effect)}, {unit_words}", f"(better to the {better})"],
+                    scale=alt.Scale(zero=True)),
+            y=alt.Y("y:Q", title=["change in net cost,", "GBP million a year (cheaper below)"], scale=alt.Scale(zero=True)),
             color=colour, shape=alt.Shape("option:N", sort=list(data.option)), tooltip=tooltip),
     ]
     return framed(alt.layer(*layers), f"Net cost against {label(effect)}", 300)

@@ -54,9 +54,9 @@ def progress_text(run: jobs.RunState) -> str:
     return f"{run.done} of {floor}{run.expected} replications{left}"
 
 
-@st.fragment(run_every=2.0)
+@st.fragment(run_every=1.0)
 def runs_under_way() -> None:
-    """The sidebar's list of runs still working, with their progress (refreshed every 2 s on its own)."""
+    """The sidebar's list of runs still working, with their progress (refreshed every second on its own)."""
     running = [r for r in jobs.past_runs(results_root()) if not r.ended]
     st.caption(f"Results folder: `{results_root()}`")
     if not running:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from pathlib import Path
 
 import pandas as pd
 import streamlit as st
@@ -60,37 +61,67 @@ def appraisal_section(data: dict[str, pd.DataFrame], meta: dict) -> list[str]:
     return order
 
 
-def scenario_charts(data: dict[str, pd.DataFrame], scenario: str) -> None:
+@st.cache_data(max_entries=32, show_spinner=False)
+def tables_of(folder: str, stamp: float) -> dict[str, pd.DataFrame]:
+    """A run's tables, read once while its run.json is unchanged (`stamp`: its modification time)."""
+    return read_tables(Path(folder))
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def scenario_specs(folder: str, stamp: float, scenario: str) -> list[dict]:
+    """One scenario's six charts as Vega-Lite specs (built once: Altair takes a second or two on a busy machine)."""
+    data = tables_of(folder, stamp)
+    indexed = data["summary.csv"][data["summary.csv"].scenario == scenario].set_index("indicator")
+    daily = data["daily.csv"][data["daily.csv"].scenario == scenario]
+    los = data["los_histogram.csv"][data["los_histogram.csv"].scenario == scenario]
+    drawn = [charts.fan(daily), charts.fan(daily, "bed_queue"),
+             charts.los_distribution(los, indexed.loc["mean_los_days", "mean"], indexed.loc["median_los_days", "mean"]),
+             charts.by_pathway(indexed), charts.services(daily, "in_use"), charts.services(daily, "queue")]
+    return [chart.to_dict() for chart in drawn]
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def comparison_specs(folder: str, stamp: float, indicator: str, order: tuple[str, ...]) -> list[dict]:
+    """The forest plot of one indicator and the cost plane, as Vega-Lite specs."""
+    comparison = tables_of(folder, stamp)["comparison.csv"]
+    return [charts.forest(comparison, indicator, list(order)).to_dict(),
+            charts.cost_plane(comparison, list(order)).to_dict()]
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def scenario_yaml(folder: str, stamp: float, scenario: str) -> str | None:
+    return resolved_scenario_yaml(Path(folder), scenario)
+
+
+def scenario_charts(folder: Path, stamp: float, data: dict[str, pd.DataFrame], scenario: str) -> None:
     """One scenario's headline indicators and charts."""
     summary = data["summary.csv"]
-    mine = summary[summary.scenario == scenario]
     st.subheader(f"Headline indicators: {appraisal.option_title(scenario)}")
-    st.table(tables.headline_table(mine).set_index("indicator"))
-    indexed = mine.set_index("indicator")
-    daily = data["daily.csv"]
-    daily = daily[daily.scenario == scenario] if "scenario" in daily else daily
+    st.table(tables.headline_table(summary[summary.scenario == scenario]).set_index("indicator"))
+    occupancy, queue, los, pathways, in_use, waiting = scenario_specs(str(folder), stamp, scenario)
     left, right = st.columns(2)
-    left.altair_chart(charts.fan(daily))
+    left.vega_lite_chart(occupancy)
     left.caption("Median (line), 50 % and 90 % of replications (dark and light bands); beds available dashed, "
                  "92 % of them dotted.")
-    right.altair_chart(charts.fan(daily, "bed_queue"))
+    right.vega_lite_chart(queue)
     right.caption("A queue that keeps rising, or never clears, is a saturated system.")
-    los = data["los_histogram.csv"]
-    left.altair_chart(charts.los_distribution(los[los.scenario == scenario], indexed.loc["mean_los_days", "mean"],
-                                              indexed.loc["median_los_days", "mean"]))
-    right.altair_chart(charts.by_pathway(indexed))
-    left.altair_chart(charts.services(daily, "in_use"))
-    right.altair_chart(charts.services(daily, "queue"))
+    left.vega_lite_chart(los)
+    right.vega_lite_chart(pathways)
+    left.vega_lite_chart(in_use)
+    right.vega_lite_chart(waiting)
 
 
-def downloads(folder, data: dict[str, pd.DataFrame], scenario: str) -> None:
+def downloads(folder: Path, stamp: float, scenario: str) -> None:
+    """Every table the folder holds, run.json and report.html as they are, and the scenario as run (YAML)."""
     st.subheader("Downloads")
     columns = st.columns(4)
     files = [name for name in [*TABLES, "contributions.csv", "run.json", "report.html"] if (folder / name).is_file()]
     for index, name in enumerate(files):
         columns[index % 4].download_button(name, data=(folder / name).read_bytes(), file_name=name,
                                            key=f"download|{name}")
-    text = resolved_scenario_yaml(folder, scenario)
+    if not scenario:  # a folder that is not a run's: no scenario to offer
+        return
+    text = scenario_yaml(str(folder), stamp, scenario)
     if text is None:
         st.caption("No scenario file for this run: it was not started from the app and its run.json does not "
                    "hold the resolved scenarios.")
@@ -113,21 +144,28 @@ if st.session_state.get("result") not in names:
 chosen = st.selectbox("Run", names, key="result",
                       format_func=lambda n: f"{n} ({datetime.fromtimestamp(finished[names.index(n)].started):%d %b %Y %H:%M})")
 folder = results_root() / chosen
-data = read_tables(folder)
+stamp = (folder / "run.json").stat().st_mtime
+data = tables_of(str(folder), stamp)
 meta = json.loads((folder / "run.json").read_text(encoding="utf-8"))
 warnings_box(meta.get("warnings", []))
+if not {"summary.csv", "daily.csv", "los_histogram.csv"} <= set(data):  # a sensitivity run, a calibration, an old run
+    st.info("This folder does not hold the tables of a run or a comparison (summary.csv, daily.csv and "
+            "los_histogram.csv): its files are below, and its report.html if it has one.")
+    downloads(folder, stamp, "")
+    st.stop()
 scenarios = list(dict.fromkeys(data["summary.csv"].scenario))
 if "comparison.csv" in data:
     order = appraisal_section(data, meta)
     st.subheader("Differences from the baseline")
     indicator = st.selectbox("Indicator", [i for i in FOREST_INDICATORS if (data["comparison.csv"].indicator == i).any()],
                              format_func=appraisal.label, key="forest_indicator")
+    forest, plane = comparison_specs(str(folder), stamp, indicator, tuple(order))
     left, right = st.columns(2)
-    left.altair_chart(charts.forest(data["comparison.csv"], indicator, order))
+    left.vega_lite_chart(forest)
     left.caption("Each option's paired difference from the baseline and its 95 % interval; an open marker's "
                  "interval includes no change.")
-    right.altair_chart(charts.cost_plane(data["comparison.csv"], order))
+    right.vega_lite_chart(plane)
 scenario = st.selectbox("Scenario", scenarios, key="result_scenario", format_func=appraisal.option_title) \
     if len(scenarios) > 1 else scenarios[0]
-scenario_charts(data, scenario)
-downloads(folder, data, scenario)
+scenario_charts(folder, stamp, data, scenario)
+downloads(folder, stamp, scenario)

@@ -18,9 +18,9 @@ STATE_WORDS = {"running": "running", "writing tables": "writing tables", "finish
                "failed": "failed", "stopped": "stopped before it finished"}
 
 
-@st.fragment(run_every=2.0)
+@st.fragment(run_every=1.0)
 def runs() -> None:
-    """Every run of the results folder, newest first: progress while running, Open when finished (refreshed every 2 s)."""
+    """Every run of the results folder, newest first: progress while running, Open when finished (refreshed every second)."""
     found = jobs.past_runs(results_root())
     if not found:
         st.caption("No runs yet.")
