@@ -21,11 +21,10 @@ import time
 import urllib.request
 from pathlib import Path
 
+import playwright.sync_api as playwright  # the test extra installs it
 import pytest
 
 from sim.app.jobs import JOB, alive, read_json
-
-playwright = pytest.importorskip("playwright.sync_api", reason="installed with the test extra: pip install -e '.[test]'")
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
