@@ -1,6 +1,8 @@
 """The command line: parse, call, map errors to exit statuses. No logic of its own.
 
-Exit status: 0 success, 2 bad input (scenario, option, file), 1 anything else.
+Exit status: 0 success, 2 bad input (scenario, option, file), 1 anything else
+(a full disk, a lost cluster, a bug), 130 after Ctrl-C and 143 after SIGTERM
+(finished replications kept).
 Progress goes to stderr; results go to files.
 """
 
@@ -9,13 +11,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from sim import __version__
-from sim.errors import InputError
+from sim.errors import InputError, Interrupted, MachineError
 
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -351,18 +356,41 @@ COMMANDS = {
 
 def main(argv: list[str] | None = None) -> int:
     try:
-        args = build_parser().parse_args(argv)
-        COMMANDS[args.command](args)
+        with signals_as_interruptions():
+            args = build_parser().parse_args(argv)
+            COMMANDS[args.command](args)
     except InputError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+    except MachineError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_FAILURE
+    except KeyboardInterrupt as stop:  # Ctrl-C or SIGTERM: what was kept is in the message (sim.errors.Interrupted)
+        number = getattr(stop, "signal_number", signal.SIGINT)
+        said = f": {stop}" if str(stop) else ""
+        print(f"interrupted by {signal.Signals(number).name}{said}", file=sys.stderr)
+        return 128 + number
     except Exception as error:  # a bug or the machine: say what, briefly
         print(f"failed: {type(error).__name__}: {error}", file=sys.stderr)
         return EXIT_FAILURE
     return EXIT_OK
+
+
+@contextmanager
+def signals_as_interruptions() -> Iterator[None]:
+    """SIGTERM interrupts like Ctrl-C does, so `kill PID` also stops the workers and keeps finished work."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(number: int, frame: object) -> None:
+        raise Interrupted(signal_number=number)
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def main_entry() -> None:

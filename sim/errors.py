@@ -11,3 +11,21 @@ class InputError(Exception):
 
 class ConservationError(AssertionError):
     """The model lost or invented a patient: a bug, never bad input."""
+
+
+class MachineError(Exception):
+    """The machine let the work down: a full disk, a lost dask cluster, a worker process killed. Exit status 1.
+
+    The message names the file or the cluster and says what was kept; it is shown without a traceback.
+    """
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C (SIGINT) or SIGTERM: the work stopped, finished replications kept. Exit status 128 + the signal.
+
+    The message says what was kept and how to carry on.
+    """
+
+    def __init__(self, message: str = "", signal_number: int = 2) -> None:
+        super().__init__(message)
+        self.signal_number = signal_number
