@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from sim import __version__
-from sim.files import write_atomically
+from sim.files import write_files
 from sim.indicators import INDICATORS, unit_of
 from sim.model import CENSUS_COLUMNS
 from sim.runner import ReplicationResult
@@ -100,8 +100,7 @@ def write_run(
     }
     if results and results[0].spells is not None:
         tables["spells.csv"] = spells_table(scenario, results)
-    for name, table in tables.items():
-        write_atomically(out_dir / name, lambda tmp, table=table: table.to_csv(tmp, index=False))
+    writes = {out_dir / name: lambda tmp, table=table: table.to_csv(tmp, index=False) for name, table in tables.items()}
     metadata = {
         "scenario": scenario.name,
         "scenario_file": scenario_file,
@@ -118,4 +117,7 @@ def write_run(
         "resolved_scenario": scenario.model_dump(mode="json"),
     }
     text = json.dumps(metadata, indent=2) + "\n"
-    write_atomically(out_dir / "run.json", lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    writes[out_dir / "run.json"] = lambda tmp: tmp.write_text(text, encoding="utf-8")
+    write_files(writes, last="run.json")  # all or nothing: a full disk leaves the old set, not a mixture
+    if "spells.csv" not in tables:  # an older run's listing would not match these tables
+        (out_dir / "spells.csv").unlink(missing_ok=True)

@@ -13,7 +13,7 @@ from sim import __version__
 from sim.batch.compare import comparison_table, contributions_table
 from sim.batch.plan import Plan
 from sim.executors import executor
-from sim.files import write_atomically
+from sim.files import write_files
 from sim.results import replications_table, summary_table
 from sim.runner import run_missing_tasks
 from sim.scenario import scenario_hash
@@ -37,8 +37,7 @@ def run_batch(
     }
     if plan.components:
         tables["contributions.csv"] = contributions_table(replications, plan.components)
-    for name, table in tables.items():
-        write_atomically(out_dir / name, lambda tmp, table=table: table.to_csv(tmp, index=False))
+    writes = {out_dir / name: lambda tmp, table=table: table.to_csv(tmp, index=False) for name, table in tables.items()}
     metadata = {
         "batch": plan.name,
         "batch_file": batch_file,
@@ -55,5 +54,6 @@ def run_batch(
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     text = json.dumps(metadata, indent=2) + "\n"
-    write_atomically(out_dir / "run.json", lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    writes[out_dir / "run.json"] = lambda tmp: tmp.write_text(text, encoding="utf-8")
+    write_files(writes, last="run.json")  # all or nothing: a full disk leaves the old set, not a mixture
     return replications
