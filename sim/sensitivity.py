@@ -22,7 +22,7 @@ from SALib.analyze import sobol as sobol_analyze
 from SALib.sample import morris as morris_sample
 from SALib.sample import sobol as sobol_sample
 
-from sim.batch.plan import Plan
+from sim.batch.plan import MAX_TASKS, Plan
 from sim.errors import InputError
 from sim.executors import executor
 from sim.indicators import INDICATORS
@@ -30,7 +30,7 @@ from sim.files import write_atomically
 from sim.runner import run_missing_tasks
 from sim.scenario import Scenario, load_scenario
 from sim.scenario.load import MISSING, Override, file_error, read_yaml_mapping, split_assignment, value_at
-from sim.scenario.schema import NAME_PATTERN
+from sim.scenario.schema import MAX_REPLICATIONS, NAME_PATTERN
 from sim.store import TaskStore
 
 SENSITIVITY_COLUMNS = ["parameter", "indicator", "method", "index", "value", "ci_low", "ci_high"]
@@ -62,14 +62,31 @@ class SensitivityConfig(BaseModel):
 
     name: str = Field(pattern=NAME_PATTERN)
     scenario: str = Field(description="Scenario file, relative to this file")
-    parameters: list[Parameter] = Field(min_length=2)
+    parameters: list[Parameter] = Field(min_length=2, max_length=100)
     indicators: list[str] = Field(min_length=1)
     method: Literal["morris", "sobol"] = "morris"
-    samples: int = Field(ge=2, description="Morris: trajectories; Sobol: base sample size N (a power of 2)")
-    replications: int = Field(ge=1, description="Replications per sample point")
+    samples: int = Field(ge=2, le=100_000, description="Morris: trajectories; Sobol: base sample size N (a power of 2)")
+    replications: int = Field(ge=1, le=MAX_REPLICATIONS, description="Replications per sample point")
     seed: int = Field(ge=0)
     num_levels: int = Field(default=4, ge=2, description="Morris grid levels")
     set: dict[str, Any] = Field(default={}, description="Values changed in the scenario before sampling, by key path")
+
+    @field_validator("parameters")
+    @classmethod
+    def _one_parameter_per_key(cls, parameters: list[Parameter]) -> list[Parameter]:
+        keys = [p.key for p in parameters]
+        twice = sorted({k for k in keys if keys.count(k) > 1})
+        if twice:
+            raise ValueError(f"key {twice[0]!r} is varied by two parameters; expected each key once")
+        return parameters
+
+    @model_validator(mode="after")
+    def _points_fit(self) -> SensitivityConfig:
+        per_sample = len(self.parameters) + (1 if self.method == "morris" else 2)
+        tasks = self.samples * per_sample * self.replications
+        if tasks > MAX_TASKS:
+            raise ValueError(f"samples x points per sample x replications is {tasks:,} runs; expected at most {MAX_TASKS:,}")
+        return self
 
     @field_validator("indicators")
     @classmethod

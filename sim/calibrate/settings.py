@@ -19,7 +19,7 @@ from sim.calibrate.targets import Target, load_targets
 from sim.errors import InputError
 from sim.scenario import Scenario, load_scenario, scenario_hash
 from sim.scenario.load import MISSING, file_error, read_yaml_mapping, value_at
-from sim.scenario.schema import NAME_PATTERN
+from sim.scenario.schema import MAX_REPLICATIONS, NAME_PATTERN
 
 
 class Strict(BaseModel):
@@ -55,7 +55,7 @@ class Optimiser(Strict):
         default="least_squares",
         description="scipy.optimize.least_squares (trust region reflective, bounded) on the targets' z-scores",
     )
-    max_evaluations: int = Field(default=60, ge=2, description="Budget: distinct parameter points simulated")
+    max_evaluations: int = Field(default=60, ge=2, le=10_000, description="Budget: distinct parameter points simulated (at most 10,000)")
     step: float = Field(
         default=0.05, gt=0, le=0.25,
         description="Finite-difference step, as a share of each parameter's range (large: the objective is a simulation)",
@@ -71,7 +71,9 @@ class CalibrationSettings(Strict):
     weights: dict[str, float] = Field(
         default_factory=dict, description="Weight of a target's squared z-score, by indicator (default 1; 0 leaves it out)"
     )
-    replications: int = Field(ge=2, description="Replications per evaluation (the same ones every time: common random numbers)")
+    replications: int = Field(
+        ge=2, le=MAX_REPLICATIONS, description="Replications per evaluation (the same ones every time: common random numbers)"
+    )
     seed: int | None = Field(default=None, ge=0, description="Master seed (default: the scenario's)")
     set: dict[str, Any] = Field(
         default_factory=dict,
@@ -92,6 +94,10 @@ class CalibrationSettings(Strict):
         names = [p.name for p in self.parameters]
         if len(set(names)) != len(names):
             raise ValueError(f"parameter names {names} repeat; expected unique names")
+        keys = [key for p in self.parameters for key in p.keys]
+        twice = sorted({k for k in keys if keys.count(k) > 1})
+        if twice:
+            raise ValueError(f"key path {twice[0]!r} is set by two parameters (or twice by one); expected each key path once")
         return self
 
 
