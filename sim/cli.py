@@ -247,7 +247,7 @@ def command_calibrate(args: argparse.Namespace) -> None:
 def command_census(args: argparse.Namespace) -> None:
     from sim.model import CENSUS_COLUMNS, draw_arrivals, simulate
     from sim.model.census_start import census_of
-    from sim.files import write_atomically
+    from sim.files import check_replaceable, ensure_folder, write_atomically
     from sim.scenario import load_scenario
     from sim.scenario.census import write_census
     from sim.streams import Streams
@@ -258,10 +258,12 @@ def command_census(args: argparse.Namespace) -> None:
     at = scenario.run.horizon_days if args.at is None else args.at
     if not -scenario.run.warmup_days <= at <= scenario.run.horizon_days:
         raise InputError(f"--at {at:g}: outside the run; expected a day from {-scenario.run.warmup_days:g} to {scenario.run.horizon_days:g}")
+    census_file = args.out / f"census_day{at:g}.csv"
+    ensure_folder(args.out)  # before simulating: a wrong --out is told at once
+    check_replaceable(census_file)
     streams = Streams(scenario.run.seed, args.replication)
     records = simulate(scenario, draw_arrivals(scenario, streams), streams)
     entries = census_of(records, scenario, at, seed=scenario.run.seed)
-    census_file = args.out / f"census_day{at:g}.csv"
     write_atomically(census_file, lambda tmp: write_census(tmp, entries))
     if args.daily:
         import pandas as pd

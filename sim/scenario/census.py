@@ -47,7 +47,7 @@ def read_census(path: Path) -> list[dict]:
             raise InputError(f"{path}: column {twice[0]!r} appears twice in the header; expected each column once")
         return [_row(path, reader.line_num, raw) for raw in reader]
     except csv.Error as error:
-        raise InputError(f"{path}: row {reader.line_num}: not a CSV row ({error}); expected a census CSV") from None
+        raise InputError(f"{path}: row {reader.line_num + 1}: not a CSV row ({error}); expected a census CSV") from None
 
 
 def _cut(values: list) -> str:

@@ -213,7 +213,7 @@ def check_size(data: Any, path: Path | str) -> None:
 
 def read_merged(path: Path, chain: tuple[Path, ...] = ()) -> tuple[dict[str, Any], dict[tuple, str]]:
     """Resolve a file's `extends` chain; return merged data and key path -> file that set it."""
-    resolved = path.resolve()
+    resolved = Path(os.path.realpath(path))  # never raises, even on a symlink loop (read_yaml_mapping names that)
     if resolved in chain:
         cycle = " -> ".join(str(p) for p in (*chain, resolved))
         raise InputError(f"{path}: extends: cyclic chain {_cut(cycle)}; expected each file at most once")
