@@ -95,7 +95,8 @@ def write_files(writes: Mapping[Path, Writer], last: str | None = None) -> None:
                 if target.name == last:
                     target.unlink(missing_ok=True)
         for target in [*others, *(p for p in staged if p.name == last)]:
-            os.replace(staged.pop(target), target)
+            os.replace(staged[target], target)
+            del staged[target]
     except OSError as error:
         raise _error(target, error) from None
     finally:

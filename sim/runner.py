@@ -94,12 +94,10 @@ def run_missing_tasks(
     (sim.errors.Interrupted).
     """
     missing = [(s, r) for s, r in tasks if not store.done(s, r, keep_spells)]
-    saved = 0
+    saved_before = store.saved  # the store counts what it saves, so a stop at any moment counts what is on disk
 
     def save(scenario: Scenario, result: ReplicationResult) -> None:
-        nonlocal saved
         store.save(scenario, result)
-        saved += 1
         bar.update()
 
     with tqdm(total=len(tasks), initial=len(tasks) - len(missing), desc=label, unit="rep",
@@ -111,7 +109,7 @@ def run_missing_tasks(
             else:
                 _run_on(pool, missing, keep_spells, save)
         except KeyboardInterrupt as stop:
-            raise Interrupted(_kept(store, len(tasks) - len(missing) + saved, len(tasks)),
+            raise Interrupted(_kept(store, len(tasks) - len(missing) + store.saved - saved_before, len(tasks)),
                               getattr(stop, "signal_number", signal.SIGINT)) from None
     return len(missing)
 

@@ -72,6 +72,7 @@ class TaskStore:
         self.out_dir = out_dir
         self.tasks_dir = out_dir / TASKS
         self.damaged = 0
+        self.saved = 0  # replications saved by this command
         self.keys: dict[str, str] = {}  # scenario name -> key, of the scenarios asked about
         ensure_folder(out_dir)
         self._lock = _lock_folder(out_dir)
@@ -144,6 +145,7 @@ class TaskStore:
         record["checksum"] = _checksum(record)
         text = json.dumps(record)
         write_atomically(self.path(name, result.replication), lambda tmp: tmp.write_text(text, encoding="utf-8"))
+        self.saved += 1
 
     def load(self, scenario: str, replication: int, spells: bool = False) -> ReplicationResult:
         """A finished replication, checked again (a file damaged since `done` stops the command, naming it)."""
@@ -342,6 +344,7 @@ class MemoryStore:
 
     def __init__(self) -> None:
         self.results: dict[tuple[str, int], ReplicationResult] = {}
+        self.saved = 0
 
     def done(self, scenario: Scenario, replication: int, spells: bool = False) -> bool:
         result = self.results.get((scenario.name, replication))
@@ -349,6 +352,7 @@ class MemoryStore:
 
     def save(self, scenario: Scenario, result: ReplicationResult) -> None:
         self.results[scenario.name, result.replication] = result
+        self.saved += 1
 
     def load(self, scenario: str, replication: int, spells: bool = False) -> ReplicationResult:
         return self.results[scenario, replication]
