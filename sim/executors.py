@@ -41,6 +41,9 @@ class LocalWorkers:
     def check(self) -> None:
         """Nothing to check: a worker that dies breaks the pool, and its futures say so."""
 
+    def cancelled(self) -> MachineError:
+        return MachineError("a task was cancelled from outside; finished replications are kept: run again")
+
     def stop(self) -> None:
         """Cancel queued tasks and end the workers now (they hold nothing worth waiting for)."""
         processes = list((getattr(self.executor, "_processes", None) or {}).values())
@@ -91,6 +94,7 @@ class DaskWorkers:
         self.executor = client.get_executor()
         self.slots = max(1, sum(client.nthreads().values()))
         self.alone_since: float | None = None
+        self.lost = False  # the scheduler is gone: nothing more can be asked of it
 
     def submit(self, function: Callable[..., Any], *args: Any) -> Future:
         return self.executor.submit(function, *args)
@@ -115,7 +119,12 @@ class DaskWorkers:
                 "are kept: start workers (or check why they died) and run the same command again"
             )
 
+    def cancelled(self) -> MachineError:
+        """Work cancelled, and not by us: the scheduler closed, restarted or was lost."""
+        return self.lost_scheduler()
+
     def lost_scheduler(self) -> MachineError:
+        self.lost = True
         return MachineError(
             f"--scheduler {self.address}: lost the dask scheduler; finished replications are kept: "
             "start it again and run the same command again"
@@ -132,9 +141,9 @@ class DaskWorkers:
         try:
             self.executor.shutdown(wait=False)
             futures = list(getattr(self.executor, "_futures", ()))
-            if futures:
+            if futures and not self.lost:  # a lost scheduler cannot be told (the client would wait to reconnect)
                 self.client.cancel(futures, force=True)
-        except Exception:  # a lost scheduler cannot be told: nothing more to cancel
+        except Exception:
             pass
         for nanny in list(getattr(self.cluster, "workers", {}).values()):
             process = getattr(getattr(nanny, "process", None), "process", None)

@@ -161,9 +161,8 @@ def _result(future: Future, pool: Workers) -> ReplicationResult:
             "a worker process died (killed, or out of memory); finished replications are kept: "
             "run the same command again (with fewer --workers if memory is short)"
         ) from None
-    except CancelledError:  # cancelled by the cluster, not by us: the scheduler is gone
-        pool.check()
-        raise MachineError("the dask cluster cancelled a task; finished replications are kept: run again") from None
+    except CancelledError:  # cancelled, and not by us: the cluster lost the work
+        raise pool.cancelled() from None
 
 
 @contextmanager

@@ -75,9 +75,7 @@ class TaskStore:
         self.saved = 0  # replications saved by this command
         self.keys: dict[str, str] = {}  # scenario name -> key, of the scenarios asked about
         ensure_folder(out_dir)
-        self._lock = _lock_folder(out_dir)
-        if self._lock is not None:
-            weakref.finalize(self, os.close, self._lock)
+        weakref.finalize(self, _unlock_folder, _lock_folder(out_dir))
         self._claim(name, fingerprint)
 
     def _claim(self, name: str, fingerprint: str) -> None:
@@ -320,23 +318,44 @@ def _read_manifest(manifest: Path) -> str | None:
     return data.get("fingerprint") if isinstance(data, dict) else None
 
 
-def _lock_folder(folder: Path) -> int | None:
-    """Lock the folder for this process (released when it ends, even by kill -9); refuse if another holds it."""
-    if fcntl is None:
-        return None
+LOCKS: dict[str, list[int]] = {}  # folder (real path) -> [file descriptor, stores using it] in this process
+
+
+def _lock_folder(folder: Path) -> str:
+    """Lock the folder for this process; refuse if another process holds it. Returns the key to unlock it.
+
+    The lock (flock) goes with the process: released when it ends, even by
+    kill -9, so no stale lock is ever left. Within one process the lock is
+    shared (tests run several commands in one process, one after another).
+    """
+    key = os.path.realpath(folder)
+    if key in LOCKS:
+        LOCKS[key][1] += 1
+        return key
     handle = os.open(folder, os.O_RDONLY)
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        os.close(handle)
-        raise InputError(
-            f"{folder}: another command is working in this folder; expected one command at a time per "
-            "results folder: wait for it to finish, or use another --out"
-        ) from None
-    except OSError:
-        os.close(handle)
-        return None  # a file system without locks: claimed, not locked
-    return handle
+    if fcntl is not None:  # Windows: not locked
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(handle)
+            raise InputError(
+                f"{folder}: another command is working in this folder; expected one command at a time per "
+                "results folder: wait for it to finish, or use another --out"
+            ) from None
+        except OSError:
+            pass  # a file system without locks: claimed, not locked
+    LOCKS[key] = [handle, 1]
+    return key
+
+
+def _unlock_folder(key: str) -> None:
+    entry = LOCKS.get(key)
+    if entry is None:
+        return
+    entry[1] -= 1
+    if entry[1] == 0:
+        del LOCKS[key]
+        os.close(entry[0])
 
 
 class MemoryStore:

@@ -307,14 +307,28 @@ def test_a_task_replaced_by_a_symlink_is_refused_not_followed(finished, tmp_path
 # --- 3. the claim on a results folder ----------------------------------------------------------------
 
 
+def hold(folder: str, ready, release) -> None:
+    """Another command working in the folder (another process), until released."""
+    store = TaskStore(Path(folder), "work", "fingerprint")  # noqa: F841 - holds the folder while it lives
+    ready.set()
+    release.wait(30)
+
+
 def test_a_second_command_on_a_busy_folder_is_refused(tmp_path, capsys):
-    holder = TaskStore(tmp_path / "out", "work", "fingerprint")
-    with pytest.raises(InputError, match="another command is working in this folder"):
-        TaskStore(tmp_path / "out", "work", "fingerprint")
-    assert run(tmp_path / "out") == 2
-    assert "another command is working in this folder" in capsys.readouterr().err
-    del holder  # the command ends: the folder is free again (control)
-    TaskStore(tmp_path / "out", "work", "fingerprint")
+    context = multiprocessing.get_context("fork")
+    ready, release = context.Event(), context.Event()
+    holder = context.Process(target=hold, args=(str(tmp_path / "out"), ready, release))
+    holder.start()
+    try:
+        assert ready.wait(30)
+        with pytest.raises(InputError, match="another command is working in this folder"):
+            TaskStore(tmp_path / "out", "work", "fingerprint")
+        assert run(tmp_path / "out") == 2
+        assert "another command is working in this folder" in capsys.readouterr().err
+    finally:
+        release.set()
+        holder.join(30)
+    TaskStore(tmp_path / "out", "work", "fingerprint")  # the other command ended: the folder is free (control)
 
 
 def claim(folder: str, fingerprint: str, barrier, results) -> None:
