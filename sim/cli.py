@@ -21,6 +21,7 @@ from pathlib import Path
 
 from sim import __version__
 from sim.errors import InputError, Interrupted, MachineError
+from sim.precision import DEFAULT_CAP
 
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -50,6 +51,17 @@ def whole_number(minimum: int) -> Callable[[str], int]:
 positive_int, non_negative_int = whole_number(1), whole_number(0)
 
 
+def share(text: str) -> float:
+    """An argparse type: a number strictly between 0 and 1."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"value {text!r}: expected a number between 0 and 1, e.g. 0.02") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"value {text!r}: expected a number between 0 and 1, e.g. 0.02")
+    return value
+
+
 def worker_count(requested: int | None, tasks: int | None = None) -> int:
     """--workers, or by default one process per CPU core (no more than there are tasks)."""
     if requested:
@@ -72,6 +84,13 @@ SHARED_FLAGS: dict[str, tuple[tuple, dict]] = {
     "scheduler": (("--scheduler",), dict(
         metavar="ADDRESS",
         help="run on a dask.distributed scheduler at ADDRESS (e.g. tcp://10.0.0.5:8786), or 'local' for a LocalCluster")),
+    "precision": (("--precision",), dict(
+        type=share, metavar="SHARE",
+        help="add replications until the 95 %% interval of every key indicator is within this share of its mean "
+             "(e.g. 0.02: within 2 %%); starts at 10, see --max-replications")),
+    "max_replications": (("--max-replications",), dict(
+        type=whole_number(2), default=DEFAULT_CAP, metavar="N",
+        help=f"with --precision: stop at N replications even if the precision is not reached (default {DEFAULT_CAP})")),
     "report": (("--report",), dict(action="store_true", help="also write report.html into the results folder")),
     "quiet": (("--quiet",), dict(action="store_true", help="no progress bar")),
 }
@@ -99,7 +118,7 @@ def build_parser() -> ArgumentParser:
 
     run = commands.add_parser("run", help="run one scenario and write its result tables")
     run.add_argument("scenario", help="scenario YAML file")
-    add_flags(run, *RUNNING, out="results folder (default: results/<scenario name>/)")
+    add_flags(run, *RUNNING, "precision", "max_replications", out="results folder (default: results/<scenario name>/)")
     run.add_argument("--spells", action="store_true", help="also write spells.csv, one row per hospital spell")
 
     check = commands.add_parser("check", help="validate a scenario without running it")
@@ -110,7 +129,7 @@ def build_parser() -> ArgumentParser:
 
     batch = commands.add_parser("batch", help="run many scenarios, resumably, and compare them with the baseline")
     batch.add_argument("batch", help="batch YAML file")
-    add_flags(batch, *RUNNING, out="results folder (default: results/<batch name>/)")
+    add_flags(batch, *RUNNING, "precision", "max_replications", out="results folder (default: results/<batch name>/)")
 
     sensitivity = commands.add_parser("sensitivity", help="global sensitivity of indicators to parameter ranges (SALib)")
     sensitivity.add_argument("config", help="sensitivity config YAML file")
@@ -163,6 +182,12 @@ def run_overrides(args: argparse.Namespace) -> list[str]:
     return overrides
 
 
+def print_warnings(warnings: list[dict[str, str]]) -> None:
+    """One line each on stderr: what the results cannot be trusted for (the exit status stays 0)."""
+    for item in warnings:
+        print(f"warning: {item['message']}", file=sys.stderr)
+
+
 def write_report_if_asked(args: argparse.Namespace, out_dir: Path) -> None:
     if getattr(args, "report", False):
         from sim.report import write_report
@@ -179,15 +204,21 @@ def command_run(args: argparse.Namespace) -> None:
     scenario = load_scenario(args.scenario, overrides)
     out_dir = args.out or Path("results") / scenario.name
     started = time.perf_counter()
-    workers = worker_count(args.workers, scenario.run.replications)
-    results = run_scenario(scenario, out_dir, workers, args.scheduler, not args.quiet, keep_spells=args.spells)
+    workers = worker_count(args.workers, None if args.precision else scenario.run.replications)
+    scenario, results, precision = run_scenario(
+        scenario, out_dir, workers, args.scheduler, not args.quiet, args.spells,
+        args.precision, args.max_replications, start=args.replications,
+    )
     seconds = time.perf_counter() - started
-    write_run(out_dir, scenario, args.scenario, results, seconds, workers, overrides)
+    warnings = write_run(out_dir, scenario, args.scenario, results, seconds, workers, overrides, precision)
+    if precision:
+        print(f"{scenario.name}: {precision.sentence()}", file=sys.stderr)
     write_report_if_asked(args, out_dir)
     print(
         f"{scenario.name}: {len(results)} replications in {seconds:.1f} s; results in {out_dir}/",
         file=sys.stderr,
     )
+    print_warnings(warnings)
 
 
 def command_batch(args: argparse.Namespace) -> None:

@@ -18,11 +18,13 @@ import pandas as pd
 
 from sim import __version__
 from sim.files import write_files
-from sim.indicators import INDICATORS, unit_of
+from sim.indicators import INDICATORS, JUDGEMENTS, range_of, unit_of
 from sim.model import CENSUS_COLUMNS
+from sim.precision import Precision
 from sim.runner import ReplicationResult
 from sim.scenario import Scenario, scenario_hash
-from sim.stats import t_interval
+from sim.stats import bounded_interval
+from sim.trust import precision_warnings, replication_warnings, saturation_warnings
 
 SUMMARY_COLUMNS = ["scenario", "indicator", "unit", "mean", "ci_low", "ci_high", "replications"]
 REPLICATION_COLUMNS = ["scenario", "replication", "indicator", "unit", "value"]
@@ -39,10 +41,10 @@ def replications_table(rows: Iterable[tuple[str, int, dict[str, float]]]) -> pd.
 
 
 def summary_table(replications: pd.DataFrame) -> pd.DataFrame:
-    """Mean and 95 % t-interval over replications, per scenario and indicator."""
+    """Mean and 95 % interval over replications, per scenario and indicator, inside the indicator's range (sim.stats)."""
     rows = []
     for (scenario, indicator), group in replications.groupby(["scenario", "indicator"], sort=False):
-        mean, low, high = t_interval(group["value"].to_numpy())
+        mean, low, high = bounded_interval(group["value"].to_numpy(), *range_of(indicator), indicator in JUDGEMENTS)
         rows.append((scenario, indicator, unit_of(indicator), mean, low, high, len(group)))
     return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
 
@@ -89,12 +91,19 @@ def write_run(
     seconds: float,
     workers: int,
     overrides: list[str],
-) -> None:
-    """Write summary.csv, replications.csv, daily.csv (and spells.csv if listed) and run.json into out_dir."""
+    precision: Precision | None = None,
+) -> list[dict[str, str]]:
+    """Write summary.csv, replications.csv, daily.csv, los_histogram.csv (and spells.csv if listed) and run.json.
+
+    Returns the warnings about how far the results can be trusted (sim.trust), also recorded in run.json
+    with what --precision found.
+    """
     replications = replications_table((scenario.name, r.replication, r.indicators) for r in results)
+    summary = summary_table(replications)
+    warnings = [*saturation_warnings(summary), *replication_warnings(summary), *precision_warnings(scenario.name, precision)]
     tables = {
         "replications.csv": replications,
-        "summary.csv": summary_table(replications),
+        "summary.csv": summary,
         "daily.csv": daily_table(scenario, results),
         "los_histogram.csv": los_table(scenario, results),
     }
@@ -114,6 +123,8 @@ def write_run(
         "workers": workers,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "python": platform.python_version(),
+        "precision": precision.record() if precision else None,
+        "warnings": warnings,
         "resolved_scenario": scenario.model_dump(mode="json"),
     }
     text = json.dumps(metadata, indent=2) + "\n"
@@ -121,3 +132,4 @@ def write_run(
     write_files(writes, last="run.json")  # all or nothing: a full disk leaves the old set, not a mixture
     if "spells.csv" not in tables:  # an older run's listing would not match these tables
         (out_dir / "spells.csv").unlink(missing_ok=True)
+    return warnings

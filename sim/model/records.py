@@ -55,7 +55,7 @@ class StayRecord:
         self.reserved = NOT_YET  # a place was handed over (held from here)
         self.started = NOT_YET  # the person arrived in the service
         self.care_end = NOT_YET  # the service's own care finished (bridging may follow)
-        self.released = NOT_YET  # the place was given back
+        self.released = NOT_YET  # the place was given back (or, never reserved, the request withdrawn)
         self.outcome = ""  # where the person went next
         self.background = background  # a client from outside the cohort, there at the start
 
