@@ -22,6 +22,7 @@ from pathlib import Path
 from sim import __version__
 from sim.errors import InputError, Interrupted, MachineError
 from sim.precision import DEFAULT_CAP
+from sim.scenario.schema import MAX_REPLICATIONS
 
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -33,16 +34,17 @@ class ArgumentParser(argparse.ArgumentParser):
         raise InputError(f"{self.prog}: {message} (see --help)")
 
 
-def whole_number(minimum: int) -> Callable[[str], int]:
-    """An argparse type: a whole number of at least `minimum`."""
+def whole_number(minimum: int, maximum: int | None = None) -> Callable[[str], int]:
+    """An argparse type: a whole number of at least `minimum` (and at most `maximum`)."""
 
     def parse(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"value {text!r}: expected a whole number") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"value {text!r}: expected a whole number of {minimum} or more")
+            raise argparse.ArgumentTypeError(f"value {text[:40]!r}: expected a whole number") from None
+        if value < minimum or (maximum is not None and value > maximum):
+            bounds = f"from {minimum} to {maximum:,}" if maximum is not None else f"of {minimum} or more"
+            raise argparse.ArgumentTypeError(f"value {text[:40]!r}: expected a whole number {bounds}")
         return value
 
     return parse
@@ -89,7 +91,7 @@ SHARED_FLAGS: dict[str, tuple[tuple, dict]] = {
         help="add replications until the 95 %% interval of every key indicator is within this share of its mean "
              "(e.g. 0.02: within 2 %%); starts at 10, see --max-replications")),
     "max_replications": (("--max-replications",), dict(
-        type=whole_number(2), default=DEFAULT_CAP, metavar="N",
+        type=whole_number(2, MAX_REPLICATIONS), default=DEFAULT_CAP, metavar="N",
         help=f"with --precision: stop at N replications even if the precision is not reached (default {DEFAULT_CAP})")),
     "report": (("--report",), dict(action="store_true", help="also write report.html into the results folder")),
     "quiet": (("--quiet",), dict(action="store_true", help="no progress bar")),

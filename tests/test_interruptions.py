@@ -83,6 +83,11 @@ def session_processes(session: int) -> list[int]:
     return found
 
 
+def default_interrupt() -> None:
+    """In the child before it starts: SIGINT as in a terminal (a background shell job inherits it ignored)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def task_files(out: Path) -> list[Path]:
     return sorted((out / "tasks").rglob("replication-*.json")) if (out / "tasks").exists() else []
 
@@ -108,6 +113,7 @@ def test_a_stopped_command_exits_promptly_leaves_no_process_and_resumes(
     process = subprocess.Popen(
         [sys.executable, "-m", "sim", *command(kind, tmp_path, out), "--workers", "2", "--quiet"],
         cwd=tmp_path, env=env, start_new_session=True, stderr=subprocess.PIPE, text=True,
+        preexec_fn=default_interrupt,  # pytest may run where SIGINT is ignored (a background job): a terminal's is not
     )
     try:
         deadline = time.monotonic() + 120
