@@ -22,7 +22,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager, suppress
 from typing import Any
 
-from sim.errors import InputError, MachineError
+from sim.errors import InputError, MachineError, cut
 
 NO_WORKER_SECONDS = 60.0  # a dask cluster without a worker for this long is given up on
 STOP_SECONDS = 5.0  # workers asked to end are killed after this long
@@ -233,5 +233,5 @@ def _close_quietly(close: Callable[..., Any]) -> None:
 
 
 def _first_line(error: BaseException) -> str:
-    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-    return text if len(text) <= 120 else text[:117] + "..."
+    text = str(error).strip()
+    return cut(text.splitlines()[0], 120) if text else type(error).__name__

@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from sim.errors import InputError
+from sim.errors import InputError, cut, shown
 from sim.files import ensure_folder, write_atomically
 from sim.indicators import INDICATORS, LOS_BINS
 from sim.model import CENSUS_COLUMNS
@@ -165,7 +165,7 @@ class TaskStore:
         expected = {"scenario": scenario, "replication": replication}
         for field, value in expected.items():
             if record[field] != value:
-                raise DamagedTask(f"{field} is {_short(record[field])}; expected {value!r} (a file moved or copied here)")
+                raise DamagedTask(f"{field} is {_shown(record[field])}; expected {value!r} (a file moved or copied here)")
         key = self.keys.get(scenario)
         if key is not None and record["key"] != key:
             raise DamagedTask("a task of another configuration (another seed, scenario or version)")
@@ -209,18 +209,18 @@ def _check_record(record: Any) -> None:
         missing, extra = sorted(expected - keys), sorted(keys - expected)
         raise DamagedTask(f"keys missing {missing}, unknown {extra[:5]}" if missing else f"unknown keys {extra[:5]}")
     if record["format"] != FORMAT:
-        raise DamagedTask(f"format {_short(record['format'])}; expected {FORMAT} (written by another version)")
+        raise DamagedTask(f"format {_shown(record['format'])}; expected {FORMAT} (written by another version)")
     if not isinstance(record["scenario"], str) or not isinstance(record["key"], str):
         raise DamagedTask("scenario and key are not text")
     if not _whole(record["replication"]) or record["replication"] < 0:
-        raise DamagedTask(f"replication {_short(record['replication'])}; expected a whole number")
+        raise DamagedTask(f"replication {_shown(record['replication'])}; expected a whole number")
     indicators = record["indicators"]
     if not isinstance(indicators, dict) or list(indicators) != list(INDICATORS):
         names = sorted(set(indicators) ^ set(INDICATORS))[:3] if isinstance(indicators, dict) else []
         raise DamagedTask(f"indicators are not this version's (differ in {names}); expected {len(INDICATORS)} named ones")
     for name, value in indicators.items():
         if not _number(value):
-            raise DamagedTask(f"indicator {name}: value {_short(value)}; expected a number")
+            raise DamagedTask(f"indicator {name}: value {_shown(value)}; expected a number")
     census = record["census"]
     if not isinstance(census, list) or not census or any(
         not isinstance(row, list) or len(row) != len(CENSUS_COLUMNS) or not all(map(_finite, row)) for row in census
@@ -261,9 +261,8 @@ def _whole(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _short(value: Any) -> str:
-    text = repr(value) if not isinstance(value, dict | list) else type(value).__name__
-    return text if len(text) <= 40 else text[:37] + "..."
+def _shown(value: Any) -> str:
+    return type(value).__name__ if isinstance(value, dict | list) else shown(value, 40)
 
 
 def _reason(error: BaseException) -> str:
@@ -271,8 +270,7 @@ def _reason(error: BaseException) -> str:
         return "nested too deeply"
     if isinstance(error, OSError):
         return error.strerror or str(error)
-    text = str(error)
-    return text if len(text) <= 80 else text[:77] + "..."
+    return cut(str(error), 80)
 
 
 def _temporary(name: str) -> bool:

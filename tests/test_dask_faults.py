@@ -42,15 +42,16 @@ def local_reference(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
-def cluster():
-    local = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+def cluster(request):
+    workers = getattr(request, "param", 1)
+    local = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
                                      silence_logs=logging.CRITICAL)
     try:
         yield local
     finally:  # a cluster whose scheduler was closed cannot close politely: end its workers, then close briefly
         lose_every_worker(local)
         with suppress(Exception):
-            local.close(timeout=5)
+            local.close(timeout=2)
 
 
 def worker_processes(cluster) -> list:
@@ -83,6 +84,7 @@ def same_tables(out: Path, reference: Path) -> bool:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("cluster", [2], indirect=True)  # two workers: one is lost
 def test_a_lost_worker_is_replaced_and_the_run_gives_the_same_tables(cluster, local_reference, tmp_path, capfd):
     out = tmp_path / "out"
     victim = worker_processes(cluster)[0]

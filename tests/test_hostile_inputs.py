@@ -78,9 +78,8 @@ INTEGER_FIELDS = {"run.replications", "acute.beds", "services.reablement.places"
                   "services.care_home.places", "services.care_home.residents_at_start", "run.seed"}
 NOT_NEGATIVE = [*BOUNDED, "run.seed", "demand.admission_avoidance_share", "readmission.delay_effect_per_day",
                 "costs.acute_bed_day"]
-WRONG_VALUES = {"negative": "-1", "not a number": ".nan", "text": "'many'", "true": "true", "a list": "[1, 2]"}
-OVER_BOUND = {"ten times the bound": lambda bound: str(bound * 10), "1e12": lambda bound: "1e12",
-              "1e400 (infinite)": lambda bound: "1e400"}
+WRONG_VALUES = {"negative": "-1", "not a number": ".nan", "a list": "[1, 2]"}  # text, true, {...}: the YAML cases below
+OVER_BOUND = {"ten times the bound": lambda bound: str(bound * 10), "1e400 (infinite)": lambda bound: "1e400"}
 
 
 def field_cases() -> list[Case]:
@@ -236,6 +235,11 @@ def yaml_cases() -> list[Case]:
         Case("--set into a value", "9 messages", lambda folder: ["check", str(BASELINE), "--set", "acute.beds.x=1"],
              names=["--set", "acute.beds"]),
         Case("--set bad YAML", "9 messages", lambda folder: ["check", str(BASELINE), "--set", "name=[unclosed"], names=["--set"]),
+        Case("text for a number", "9 messages", check_file(nested("acute.beds", "many")), names=file + ["acute.beds"]),
+        Case("true for a number", "9 messages", check_file(nested("acute.beds", "true")), names=file + ["acute.beds"]),
+        Case("a mapping for a number", "9 messages", check_file(nested("acute.beds", "{a: 1}")), names=file + ["acute.beds"]),
+        Case("--max-replications 1e9", "5 size", lambda folder: [
+            "run", str(BASELINE), "--precision", "0.05", "--max-replications", "1000000000"], names=["--max-replications"]),
     ]
     return cases
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from sim.errors import InputError
+from sim.errors import InputError, shown
 from sim.scenario.schema import CensusEntry
 
 CENSUS_FIELDS = ("place", "age_band", "pathway", "days", "delayed_days")
@@ -37,22 +37,17 @@ def read_census(path: Path) -> list[dict]:
         missing = [c for c in ("place", "age_band", "days") if c not in fieldnames]
         if missing:
             raise InputError(
-                f"{path}: columns {_cut(fieldnames)}: missing {missing}; expected columns {list(CENSUS_FIELDS)}"
+                f"{path}: columns {shown(fieldnames, 200)}: missing {missing}; expected columns {list(CENSUS_FIELDS)}"
             )
         unknown = [c for c in fieldnames if c not in CENSUS_FIELDS]
         if unknown:
-            raise InputError(f"{path}: unknown columns {_cut(unknown)}; expected columns {list(CENSUS_FIELDS)}")
+            raise InputError(f"{path}: unknown columns {shown(unknown, 200)}; expected columns {list(CENSUS_FIELDS)}")
         twice = sorted({c for c in fieldnames if fieldnames.count(c) > 1})
         if twice:
             raise InputError(f"{path}: column {twice[0]!r} appears twice in the header; expected each column once")
         return [_row(path, reader.line_num, raw) for raw in reader]
     except csv.Error as error:
         raise InputError(f"{path}: row {reader.line_num + 1}: not a CSV row ({error}); expected a census CSV") from None
-
-
-def _cut(values: list) -> str:
-    text = repr(values)
-    return text if len(text) <= 200 else text[:197] + "..."
 
 
 def _row(path: Path, number: int, raw: dict) -> dict:

@@ -12,7 +12,6 @@ import hashlib
 import json
 import os
 import re
-import reprlib
 import stat
 from collections.abc import Callable
 from pathlib import Path
@@ -21,7 +20,7 @@ from typing import Any, NamedTuple, get_args, get_origin
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from sim.errors import InputError
+from sim.errors import InputError, cut, shown
 from sim.files import kind_of
 from sim.scenario.census import read_census
 from sim.scenario.schema import DISTRIBUTION_KINDS, NAME_PATTERN, NAME_RULE, Scenario
@@ -119,7 +118,7 @@ class UniqueKeyLoader(FAST_SAFE_LOADER):  # type: ignore[misc, valid-type]
             key = (key_node.tag, key_node.value)  # as written: no need to build every key twice
             if key in seen:
                 raise yaml.constructor.ConstructorError(
-                    None, None, f"key {_short(key_node.value)} appears twice; expected each key once", key_node.start_mark
+                    None, None, f"key {shown(key_node.value)} appears twice; expected each key once", key_node.start_mark
                 )
             seen.add(key)
         return super().construct_mapping(node, deep=deep)
@@ -170,7 +169,7 @@ def read_yaml_mapping(path: Path) -> dict[str, Any]:
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(error, "problem", None) or str(error)
         kind = "YAML" if isinstance(error, yaml.constructor.ConstructorError) else "YAML syntax error"
-        raise InputError(f"{path}: {kind}{where}: {_cut(problem)}") from None
+        raise InputError(f"{path}: {kind}{where}: {cut(problem)}") from None
     except RecursionError:
         raise InputError(f"{path}: nested too deeply to read; expected at most {MAX_DEPTH} levels") from None
     if data is None:
@@ -216,7 +215,7 @@ def read_merged(path: Path, chain: tuple[Path, ...] = ()) -> tuple[dict[str, Any
     resolved = Path(os.path.realpath(path))  # never raises, even on a symlink loop (read_yaml_mapping names that)
     if resolved in chain:
         cycle = " -> ".join(str(p) for p in (*chain, resolved))
-        raise InputError(f"{path}: extends: cyclic chain {_cut(cycle)}; expected each file at most once")
+        raise InputError(f"{path}: extends: cyclic chain {cut(cycle)}; expected each file at most once")
     if len(chain) >= MAX_EXTENDS:
         raise InputError(f"{path}: extends: a chain of more than {MAX_EXTENDS} files; expected a shorter chain")
     data = read_yaml_mapping(path)
@@ -225,12 +224,12 @@ def read_merged(path: Path, chain: tuple[Path, ...] = ()) -> tuple[dict[str, Any
         base, provenance = {}, {}
     else:
         if not isinstance(parent, str):
-            raise InputError(f"{path}: extends: value {_short(parent)}; expected a file path (string)")
+            raise InputError(f"{path}: extends: value {shown(parent)}; expected a file path (string)")
         parent_path = path.parent / parent
         if not parent_path.is_file():
             found = "no such file" if not parent_path.exists() else f"is {kind_of(parent_path.stat().st_mode)}"
             raise InputError(
-                f"{path}: extends: value {_short(parent)}: {found} (looked for {parent_path.resolve()}); "
+                f"{path}: extends: value {shown(parent)}: {found} (looked for {parent_path.resolve()}); "
                 "expected an existing scenario file, relative to this one"
             )
         base, provenance = read_merged(parent_path, (*chain, resolved))
@@ -271,12 +270,12 @@ def split_assignment(assignment: str, source: str = SET_SOURCE) -> tuple[str, An
     """`KEY.PATH=VALUE` -> (key path, value); VALUE is read as YAML (so 320 is a number, [1,2] a list)."""
     key_path, sep, raw_value = assignment.partition("=")
     if not sep or not key_path.strip():
-        raise InputError(f"{source} {_cut(assignment)!r}: expected KEY.PATH=VALUE, e.g. acute.beds=320")
+        raise InputError(f"{source} {cut(assignment)!r}: expected KEY.PATH=VALUE, e.g. acute.beds=320")
     try:
         value = parse_yaml(raw_value)
     except (yaml.YAMLError, RecursionError):
-        raise InputError(f"{source} {_cut(assignment)!r}: value {_cut(raw_value)!r} is not valid YAML") from None
-    check_size(value, f"{source} {_cut(assignment)!r}")
+        raise InputError(f"{source} {cut(assignment)!r}: value {cut(raw_value)!r} is not valid YAML") from None
+    check_size(value, f"{source} {cut(assignment)!r}")
     return key_path.strip(), value
 
 
@@ -289,7 +288,7 @@ def apply_override(data: dict, provenance: dict[tuple, str], assignment: str, so
         child = node.setdefault(key, {})
         if not isinstance(child, dict):
             where = ".".join(keys[: depth + 1])
-            raise InputError(f"{source} {_cut(assignment)!r}: {where} holds a single value, not a section")
+            raise InputError(f"{source} {cut(assignment)!r}: {where} holds a single value, not a section")
         node = child
     deep_merge(node, {keys[-1]: value}, provenance, source, tuple(keys[:-1]))
     for depth in range(1, len(keys)):  # a section-level error on an overridden value names its source
@@ -342,11 +341,11 @@ def describe_error(
         return f"{source}: {key_path}: missing; expected a value (see `python -m sim schema`)"
     if kind == "string_pattern_mismatch":
         message = PATTERN_WORDS.get(error.get("ctx", {}).get("pattern"), message)
-    shown = _short(error.get("input"))
+    value = shown(error.get("input"))
     if loc and isinstance(error.get("input"), dict):  # a whole section: its check names the key
         return f"{source}: {key_path}: {_expected(message)}"
     if loc:
-        return f"{source}: {key_path}: value {shown}: {_expected(message)}"
+        return f"{source}: {key_path}: value {value}: {_expected(message)}"
     return f"{source}: {_expected(message)}"
 
 
@@ -377,17 +376,3 @@ def _expected(message: str) -> str:
             return "expected " + lowered.removeprefix("input should be ").removeprefix("input should have ")
     return lowered
 
-
-SHORT = reprlib.Repr()
-SHORT.maxstring, SHORT.maxother, SHORT.maxlevel = 60, 60, 3
-SHORT.maxlist = SHORT.maxtuple = SHORT.maxdict = SHORT.maxset = 6
-
-
-def _short(value: Any, limit: int = 60) -> str:
-    """A value as Python shows it, cut to `limit` characters without rendering all of it first (an alias bomb
-    would expand to gigabytes)."""
-    return _cut(SHORT.repr(value), limit)
-
-
-def _cut(text: str, limit: int = 200) -> str:
-    return text if len(text) <= limit else text[: limit - 3] + "..."
