@@ -28,6 +28,7 @@ MAX_HORIZON_DAYS = 7_305  # 20 years: memory and time grow with the days simulat
 MAX_WARMUP_DAYS = 3_650  # 10 years
 MAX_REPLICATIONS = 10_000  # each keeps its tables in memory; 10,000 gives intervals far narrower than any need
 MAX_CAPACITY = 1_000_000  # beds, places, packages: a capacity costs nothing to hold, but more is a typo
+CAPACITY_BOUND = f"at most {MAX_CAPACITY:,} (far above any borough's: more is a typo)"
 MAX_PEOPLE_AT_START = 100_000  # people already in a service at the start: each is simulated
 MAX_RATE_PER_DAY = 10_000.0  # admission requests per age band a day (a large borough: about 30)
 MAX_FACTOR = 10.0  # a calendar multiplier
@@ -235,7 +236,8 @@ class Escalation(Section):
 
     months: list[int] = param("month 1-12", "Months in which the change applies", min_length=1)
     extra_beds: int = param(
-        "beds", "Beds added (negative: removed) in those months", ge=-MAX_CAPACITY, le=MAX_CAPACITY
+        "beds", f"Beds added (negative: removed) in those months; between -{MAX_CAPACITY:,} and {MAX_CAPACITY:,}",
+        ge=-MAX_CAPACITY, le=MAX_CAPACITY
     )
 
     @field_validator("months")
@@ -249,7 +251,7 @@ class Escalation(Section):
 class Acute(Section):
     """The acute bed pool the cohort uses (beds taken by others are left out)."""
 
-    beds: int = param("beds", f"Acute beds available to the cohort; at most {MAX_CAPACITY:,}", gt=0, le=MAX_CAPACITY)
+    beds: int = param("beds", f"Acute beds available to the cohort; {CAPACITY_BOUND}", gt=0, le=MAX_CAPACITY)
     escalation: list[Escalation] = Field(default=[], description="Calendar changes to the bed count")
     when_full: Literal["wait", "divert"] = Field(
         default="wait",
@@ -367,12 +369,12 @@ class Reablement(Section):
     """Pathway 1: short-term, goal-directed support at home (up to about six weeks)."""
 
     places: int | None = param(
-        "places", f"People served at once; or give care_hours_per_week instead; at most {MAX_CAPACITY:,}",
+        "places", f"People served at once; or give care_hours_per_week instead; {CAPACITY_BOUND}",
         gt=0, le=MAX_CAPACITY, default=None,
     )
     care_hours_per_week: float | None = param(
         "hours/week", "Capacity as care hours a week (places = hours / hours_per_person_per_week, at most "
-        f"{MAX_CAPACITY:,})", gt=0, default=None
+        f"{MAX_CAPACITY:,}, far above any borough's)", gt=0, default=None
     )
     hours_per_person_per_week: float | None = param(
         "hours/week/person", "Care hours one person receives a week; at most 168 (the hours of a week)", gt=0, le=168,
@@ -417,7 +419,7 @@ class HomeCare(Section):
     """Long-term home care packages (domiciliary care)."""
 
     packages: int = param(
-        "packages", f"Packages that can run at once for this cohort; at most {MAX_CAPACITY:,}", gt=0, le=MAX_CAPACITY
+        "packages", f"Packages that can run at once for this cohort; {CAPACITY_BOUND}", gt=0, le=MAX_CAPACITY
     )
     hours_per_week: float = param(
         "hours/week", "Care hours in one package (for costs); at most 168 (the hours of a week)", gt=0, le=168, default=10.0
@@ -447,7 +449,7 @@ class HomeCare(Section):
 class IntermediateCare(Section):
     """Pathway 2: bed-based intermediate care / rehabilitation."""
 
-    places: int = param("beds", f"Intermediate care beds; at most {MAX_CAPACITY:,}", gt=0, le=MAX_CAPACITY)
+    places: int = param("beds", f"Intermediate care beds; {CAPACITY_BOUND}", gt=0, le=MAX_CAPACITY)
     duration: Distribution = Field(description="Length of stay in the intermediate care bed [days]")
     outcomes: dict[str, IntermediateCareOutcomes] = Field(
         default={}, description="Where people go next, per age band (a band not given: all home)"
@@ -465,7 +467,7 @@ class CareHome(Section):
     """Pathway 3 and moves from home care or intermediate care: long-term care home placement."""
 
     places: int | None = param(
-        "places", f"Care home places for this cohort (none: no limit); at most {MAX_CAPACITY:,}", gt=0, le=MAX_CAPACITY,
+        "places", f"Care home places for this cohort (none: no limit); {CAPACITY_BOUND}", gt=0, le=MAX_CAPACITY,
         default=None,
     )
     placement_wait: Distribution = Field(
