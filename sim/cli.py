@@ -22,7 +22,7 @@ from pathlib import Path
 from sim import __version__
 from sim.errors import InputError, Interrupted, MachineError
 from sim.precision import DEFAULT_CAP
-from sim.scenario.schema import MAX_REPLICATIONS
+from sim.scenario.schema import CENSUS_PLACES, MAX_REPLICATIONS
 
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -51,6 +51,15 @@ def whole_number(minimum: int, maximum: int | None = None) -> Callable[[str], in
 
 
 positive_int, non_negative_int = whole_number(1), whole_number(0)
+
+
+def places_list(text: str) -> list[str]:
+    """An argparse type: census places, comma-separated."""
+    places = [p.strip() for p in text.split(",") if p.strip()]
+    unknown = [p for p in places if p not in CENSUS_PLACES]
+    if unknown or not places:
+        raise argparse.ArgumentTypeError(f"value {text!r}: expected places from {', '.join(CENSUS_PLACES)}, comma-separated")
+    return places
 
 
 def share(text: str) -> float:
@@ -95,6 +104,13 @@ SHARED_FLAGS: dict[str, tuple[tuple, dict]] = {
         help=f"with --precision: stop at N replications even if the precision is not reached (default {DEFAULT_CAP})")),
     "report": (("--report",), dict(action="store_true", help="also write report.html into the results folder")),
     "quiet": (("--quiet",), dict(action="store_true", help="no progress bar")),
+    "format": (("--format",), dict(
+        choices=["csv", "parquet"], default="csv",
+        help="parquet: also write every results table as <name>.parquet, beside its CSV (default: csv only)")),
+    "rank_by": (("--rank-by",), dict(
+        metavar="INDICATOR", default="delayed_bed_days_per_year",
+        help="order the options by their change in this indicator or economic measure, best first "
+             "(default: delayed_bed_days_per_year)")),
 }
 
 
@@ -107,7 +123,7 @@ def add_flags(parser: argparse.ArgumentParser, *names: str, out: str | None = No
         parser.add_argument("--out", type=Path, metavar="DIR", help=out)
 
 
-RUNNING = ("replications", "seed", "set", "workers", "scheduler", "report", "quiet")  # commands that simulate
+RUNNING = ("replications", "seed", "set", "workers", "scheduler", "report", "quiet", "format")  # commands that simulate
 
 
 def build_parser() -> ArgumentParser:
@@ -131,7 +147,14 @@ def build_parser() -> ArgumentParser:
 
     batch = commands.add_parser("batch", help="run many scenarios, resumably, and compare them with the baseline")
     batch.add_argument("batch", help="batch YAML file")
-    add_flags(batch, *RUNNING, "precision", "max_replications", out="results folder (default: results/<batch name>/)")
+    add_flags(batch, *RUNNING, "precision", "max_replications", "rank_by", out="results folder (default: results/<batch name>/)")
+
+    compare = commands.add_parser(
+        "compare", help="compare option scenarios with a baseline, paired by replication, without a batch file")
+    compare.add_argument("baseline", help="baseline scenario YAML file")
+    compare.add_argument("options", nargs="+", metavar="option", help="option scenario YAML files")
+    add_flags(compare, *RUNNING, "rank_by",
+              out="results folder (default: results/compare-<first option>[-and-<N>-more]/)")
 
     sensitivity = commands.add_parser("sensitivity", help="global sensitivity of indicators to parameter ranges (SALib)")
     sensitivity.add_argument("config", help="sensitivity config YAML file")
@@ -149,6 +172,10 @@ def build_parser() -> ArgumentParser:
     census.add_argument("--at", type=float, help="the day of the census (default: the end of the horizon)")
     census.add_argument("--replication", type=non_negative_int, default=0, help="which replication (default 0)")
     census.add_argument(
+        "--places", type=places_list, metavar="PLACE,PLACE",
+        help=f"only people in these places (of {', '.join(CENSUS_PLACES)}); default: everyone",
+    )
+    census.add_argument(
         "--daily", action="store_true",
         help="also write observed_daily.csv: the daily counts from the census day on (an 'observed' series)",
     )
@@ -162,7 +189,7 @@ def build_parser() -> ArgumentParser:
 
     report = commands.add_parser("report", help="write a self-contained report.html with figures from a results folder")
     report.add_argument("folder", type=Path, help="results folder of run, batch, sensitivity, calibrate or backtest")
-    add_flags(report, out="folder for report.html and its figure PNGs (default: the results folder)")
+    add_flags(report, "rank_by", out="folder for report.html and its figure PNGs (default: the results folder)")
 
     bench = commands.add_parser("bench", help="measure simulation speed against a plain SimPy reference ward")
     bench.add_argument("--years", type=float, help="simulated years of the bench ward (default 5; 0.5 with --instructions)")
@@ -194,7 +221,7 @@ def write_report_if_asked(args: argparse.Namespace, out_dir: Path) -> None:
     if getattr(args, "report", False):
         from sim.report import write_report
 
-        write_report(out_dir)
+        write_report(out_dir, rank_by=getattr(args, "rank_by", None))
 
 
 def command_run(args: argparse.Namespace) -> None:
@@ -212,7 +239,8 @@ def command_run(args: argparse.Namespace) -> None:
         args.precision, args.max_replications, start=args.replications,
     )
     seconds = time.perf_counter() - started
-    warnings = write_run(out_dir, scenario, args.scenario, results, seconds, workers, overrides, precision)
+    warnings = write_run(out_dir, scenario, args.scenario, results, seconds, workers, overrides, precision,
+                         parquet=args.format == "parquet")
     if precision:
         print(f"{scenario.name}: {precision.sentence()}", file=sys.stderr)
     write_report_if_asked(args, out_dir)
@@ -224,14 +252,42 @@ def command_run(args: argparse.Namespace) -> None:
 
 
 def command_batch(args: argparse.Namespace) -> None:
-    from sim.batch import load_batch, run_batch
+    from sim.batch import load_batch
 
+    check_rank_by(args)
     plan = load_batch(args.batch, args.replications, args.seed, args.overrides)
+    run_and_rank(args, plan, args.batch)
+
+
+def command_compare(args: argparse.Namespace) -> None:
+    from sim.batch import comparison_plan
+
+    check_rank_by(args)
+    plan = comparison_plan(args.baseline, args.options, args.replications, args.seed, args.overrides)
+    run_and_rank(args, plan, " ".join(["compare", args.baseline, *args.options]))
+
+
+def check_rank_by(args: argparse.Namespace) -> None:
+    """Refuse an unknown --rank-by before anything runs."""
+    from sim.report.appraisal import check_rank_by
+
+    check_rank_by(args.rank_by)
+
+
+def run_and_rank(args: argparse.Namespace, plan, source: str) -> None:
+    """Run a batch plan, write its tables (and report), and print the options best first in words."""
+    import pandas as pd
+
+    from sim.batch import run_batch
+    from sim.report.appraisal import summary_lines
+
     out_dir = args.out or Path("results") / plan.name
     workers = worker_count(args.workers)
     started = time.perf_counter()
-    run_batch(plan, out_dir, args.batch, workers=workers, scheduler=args.scheduler, progress=not args.quiet)
+    replications = run_batch(plan, out_dir, source, workers=workers, scheduler=args.scheduler, progress=not args.quiet,
+                             parquet=args.format == "parquet")
     write_report_if_asked(args, out_dir)
+    print("\n".join(summary_lines(pd.read_csv(out_dir / "comparison.csv"), args.rank_by, replications)))
     print(
         f"{plan.name}: {len(plan.scenarios)} scenarios x {plan.replications} replications "
         f"in {time.perf_counter() - started:.1f} s; results in {out_dir}/",
@@ -246,7 +302,8 @@ def command_sensitivity(args: argparse.Namespace) -> None:
     out_dir = args.out or Path("results") / f"{config.name}-{config.method}"
     workers = worker_count(args.workers)
     started = time.perf_counter()
-    table = run_sensitivity(config, path, out_dir, workers, args.scheduler, progress=not args.quiet)
+    table = run_sensitivity(config, path, out_dir, workers, args.scheduler, progress=not args.quiet,
+                            parquet=args.format == "parquet")
     write_report_if_asked(args, out_dir)
     main_index = table[table["index"].isin(["mu_star", "ST"])]
     for indicator, rows in main_index.groupby("indicator", sort=False):
@@ -263,7 +320,8 @@ def command_calibrate(args: argparse.Namespace) -> None:
     workers = worker_count(args.workers)
     started = time.perf_counter()
     result = run_calibration(calibration, out_dir, workers, args.scheduler, progress=not args.quiet)
-    fit = write_calibration(calibration, result, out_dir, args.config, time.perf_counter() - started, workers)
+    fit = write_calibration(calibration, result, out_dir, args.config, time.perf_counter() - started, workers,
+                            parquet=args.format == "parquet")
     write_report_if_asked(args, out_dir)
     for row in fit.itertuples():
         print(f"{row.target:32s} observed {row.observed:10.4g}  simulated {row.simulated:10.4g}  z {row.z:+6.2f}  {row.status}")
@@ -296,7 +354,7 @@ def command_census(args: argparse.Namespace) -> None:
     check_replaceable(census_file)
     streams = Streams(scenario.run.seed, args.replication)
     records = simulate(scenario, draw_arrivals(scenario, streams), streams)
-    entries = census_of(records, scenario, at, seed=scenario.run.seed)
+    entries = [e for e in census_of(records, scenario, at, seed=scenario.run.seed) if not args.places or e.place in args.places]
     write_atomically(census_file, lambda tmp: write_census(tmp, entries))
     if args.daily:
         import pandas as pd
@@ -330,8 +388,10 @@ def command_backtest(args: argparse.Namespace) -> None:
     workers = worker_count(args.workers, scenario.run.replications)
     started = time.perf_counter()
     results = run_replications(scenario, workers=workers, progress=not args.quiet, scheduler=args.scheduler)
-    write_run(out_dir, scenario, args.scenario, results, time.perf_counter() - started, workers, overrides)
-    coverage = write_backtest(out_dir, observed, results)
+    parquet = args.format == "parquet"
+    write_run(out_dir, scenario, args.scenario, results, time.perf_counter() - started, workers, overrides,
+              parquet=parquet)
+    coverage = write_backtest(out_dir, observed, results, parquet)
     write_report_if_asked(args, out_dir)
     for row in coverage.itertuples():
         print(f"{row.measure:18s} {row.inside_share:6.1%} of {row.days} observed days inside the simulated 90 % band; "
@@ -342,7 +402,7 @@ def command_backtest(args: argparse.Namespace) -> None:
 def command_report(args: argparse.Namespace) -> None:
     from sim.report import write_report
 
-    page = write_report(args.folder, args.out / "report.html" if args.out else None)
+    page = write_report(args.folder, args.out / "report.html" if args.out else None, rank_by=args.rank_by)
     print(f"report: {page}", file=sys.stderr)
 
 
@@ -380,6 +440,7 @@ COMMANDS = {
     "check": command_check,
     "schema": command_schema,
     "batch": command_batch,
+    "compare": command_compare,
     "sensitivity": command_sensitivity,
     "calibrate": command_calibrate,
     "census": command_census,

@@ -19,6 +19,8 @@ import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+import pandas as pd
+
 from sim.errors import InputError, MachineError
 
 Writer = Callable[[Path], None]
@@ -133,6 +135,25 @@ def _kind_at(path: Path) -> str:
         return kind_of(os.stat(path).st_mode)
     except OSError:
         return "not a folder"
+
+
+def write_tables(
+    out_dir: Path, tables: Mapping[str, pd.DataFrame], parquet: bool = False,
+    also: Mapping[Path, Writer] | None = None, last: str | None = None,
+) -> None:
+    """Write each table as out_dir/<name> (CSV), and with `parquet` also as <name stem>.parquet, as one set.
+
+    CSV is always written (the report and every command read it); Parquet keeps
+    the column types for analysts who load results into pandas, R or Power BI.
+    `also` and `last` go to write_files: other files of the set (run.json) and
+    the one renamed last.
+    """
+    writes: dict[Path, Writer] = {}
+    for name, table in tables.items():
+        writes[out_dir / name] = lambda tmp, table=table: table.to_csv(tmp, index=False)
+        if parquet:
+            writes[(out_dir / name).with_suffix(".parquet")] = lambda tmp, table=table: table.to_parquet(tmp, index=False)
+    write_files({**writes, **(also or {})}, last=last)
 
 
 def _umask() -> int:

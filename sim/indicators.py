@@ -40,6 +40,7 @@ INDICATORS: dict[str, tuple[str, str]] = {
     **{f"mean_delay_days_{p}": ("days", f"Mean discharge delay on pathway {p[1]}") for p in PATHWAYS},
     "delayed_patients_mean": ("patients", "Mean number of medically optimised patients still in acute beds"),
     **{f"pathway_share_{p}": ("share", f"Share of live discharges on pathway {p[1]}") for p in PATHWAYS},
+    "bed_days_per_year": ("bed days/year", "Occupied acute bed days in the horizon (what an option frees or uses)"),
     "mean_occupancy_pct": ("%", "Time-average occupied acute beds / beds available"),
     "days_over_92pct_share": ("share", "Share of days whose midnight occupancy is above 92 %"),
     "days_at_100pct_share": ("share", "Share of days whose midnight occupancy is 100 %"),
@@ -94,6 +95,8 @@ INDICATORS: dict[str, tuple[str, str]] = {
         for setting in ("acute", *SERVICES)
     },
     "cost_total_per_year": ("GBP/year", "All care used by the cohort, priced at the scenario's unit costs"),
+    "cost_programme_per_year": ("GBP/year", "Running cost of what the scenario changes (costs.programme_per_year)"),
+    "cost_net_per_year": ("GBP/year", "Care used plus the programme's running cost"),
 }
 
 
@@ -307,6 +310,7 @@ def _compute(records: Records, scenario: Scenario) -> dict[str, float]:
     out["delayed_bed_days_per_year"] = delayed_days * per_year
     out["delayed_patients_mean"] = delayed_days / horizon
     occupied_days = time_in_horizon(s["admitted"], s["left_bed"], horizon)
+    out["bed_days_per_year"] = occupied_days * per_year
     out["mean_occupancy_pct"] = 100 * occupied_days / beds_available_days(scenario)
     long_stay_days = time_in_horizon(s["admitted"] + 21, s["left_bed"], horizon)
     out["superstranded_21d_bed_share"] = long_stay_days / occupied_days if occupied_days else math.nan
@@ -380,4 +384,6 @@ def _community_indicators(
     out["unstable_share"] = float(any(out[f"{service}_unstable_share"] for service in SERVICES))
     out["cost_acute_per_year"] = occupied_days * costs.acute_bed_day * per_year
     out["cost_total_per_year"] = sum(out[f"cost_{setting}_per_year"] for setting in ("acute", *SERVICES))
+    out["cost_programme_per_year"] = costs.programme_per_year
+    out["cost_net_per_year"] = out["cost_total_per_year"] + costs.programme_per_year
     return out

@@ -17,14 +17,14 @@ import numpy as np
 import pandas as pd
 
 from sim import __version__
-from sim.files import write_files
+from sim.files import write_tables
 from sim.indicators import INDICATORS, JUDGEMENTS, range_of, unit_of
 from sim.model import CENSUS_COLUMNS
 from sim.precision import Precision
 from sim.runner import ReplicationResult
 from sim.scenario import Scenario, scenario_hash
 from sim.stats import bounded_interval
-from sim.trust import precision_warnings, replication_warnings, saturation_warnings
+from sim.trust import precision_warnings, replication_warnings, saturation_warnings, warmup_checks, warmup_warnings
 
 SUMMARY_COLUMNS = ["scenario", "indicator", "unit", "mean", "ci_low", "ci_high", "replications"]
 REPLICATION_COLUMNS = ["scenario", "replication", "indicator", "unit", "value"]
@@ -92,15 +92,20 @@ def write_run(
     workers: int,
     overrides: list[str],
     precision: Precision | None = None,
+    parquet: bool = False,
 ) -> list[dict[str, str]]:
     """Write summary.csv, replications.csv, daily.csv, los_histogram.csv (and spells.csv if listed) and run.json.
 
     Returns the warnings about how far the results can be trusted (sim.trust), also recorded in run.json
-    with what --precision found.
+    with what --precision found. parquet: also write each table as .parquet.
     """
     replications = replications_table((scenario.name, r.replication, r.indicators) for r in results)
     summary = summary_table(replications)
-    warnings = [*saturation_warnings(summary), *replication_warnings(summary), *precision_warnings(scenario.name, precision)]
+    checks = warmup_checks(scenario, summary, [r.census for r in results])
+    warnings = [
+        *saturation_warnings(summary), *warmup_warnings(scenario, checks), *replication_warnings(summary),
+        *precision_warnings(scenario.name, precision),
+    ]
     tables = {
         "replications.csv": replications,
         "summary.csv": summary,
@@ -109,7 +114,6 @@ def write_run(
     }
     if results and results[0].spells is not None:
         tables["spells.csv"] = spells_table(scenario, results)
-    writes = {out_dir / name: lambda tmp, table=table: table.to_csv(tmp, index=False) for name, table in tables.items()}
     metadata = {
         "scenario": scenario.name,
         "scenario_file": scenario_file,
@@ -124,12 +128,13 @@ def write_run(
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "python": platform.python_version(),
         "precision": precision.record() if precision else None,
+        "warmup_check": [c.record() for c in checks],
         "warnings": warnings,
         "resolved_scenario": scenario.model_dump(mode="json"),
     }
     text = json.dumps(metadata, indent=2) + "\n"
-    writes[out_dir / "run.json"] = lambda tmp: tmp.write_text(text, encoding="utf-8")
-    write_files(writes, last="run.json")  # all or nothing: a full disk leaves the old set, not a mixture
+    run_json = {out_dir / "run.json": lambda tmp: tmp.write_text(text, encoding="utf-8")}
+    write_tables(out_dir, tables, parquet, also=run_json, last="run.json")  # all or nothing: never a mixture
     if "spells.csv" not in tables:  # an older run's listing would not match these tables
         (out_dir / "spells.csv").unlink(missing_ok=True)
     return warnings

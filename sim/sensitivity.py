@@ -26,7 +26,7 @@ from sim.batch.plan import MAX_TASKS, Plan
 from sim.errors import InputError
 from sim.executors import executor
 from sim.indicators import INDICATORS
-from sim.files import write_atomically
+from sim.files import write_atomically, write_tables
 from sim.runner import run_missing_tasks
 from sim.scenario import Scenario, load_scenario
 from sim.scenario.load import MISSING, Override, file_error, read_yaml_mapping, split_assignment, value_at
@@ -190,7 +190,7 @@ def analyse(config: SensitivityConfig, points: np.ndarray, outputs: pd.DataFrame
 
 def run_sensitivity(
     config: SensitivityConfig, config_path: Path, out_dir: Path, workers: int = 1,
-    scheduler: str | None = None, progress: bool = True,
+    scheduler: str | None = None, progress: bool = True, parquet: bool = False,
 ) -> pd.DataFrame:
     """Sample, run every point (resumably), analyse; write sensitivity.csv, points.csv and a chart per indicator."""
     points = sample_points(config)
@@ -207,8 +207,7 @@ def run_sensitivity(
     )
     table = analyse(config, points, outputs)
     sampled = pd.DataFrame(points, columns=[p.key for p in config.parameters]).join(outputs)
-    for name, frame in (("sensitivity.csv", table), ("points.csv", sampled)):
-        write_atomically(out_dir / name, lambda tmp, frame=frame: frame.to_csv(tmp, index=False))
+    write_tables(out_dir, {"sensitivity.csv": table, "points.csv": sampled}, parquet)
     for indicator in config.indicators:
         write_chart(table[table.indicator == indicator], out_dir / f"sensitivity_{indicator}.png")
     return table
@@ -223,7 +222,9 @@ def write_chart(rows: pd.DataFrame, path: Path) -> None:
 
     main_index = "mu_star" if (rows["index"] == "mu_star").any() else "ST"
     shown = rows[rows["index"] == main_index].sort_values("value")
-    figure, axes = plt.subplots(figsize=(7, 0.5 * len(shown) + 1.5))
+    from sim.report.figures import PAGE_WIDTH
+
+    figure, axes = plt.subplots(figsize=(PAGE_WIDTH, 0.5 * len(shown) + 1.5))
     errors = [shown.value - shown.ci_low, shown.ci_high - shown.value]
     axes.barh(shown.parameter, shown.value, xerr=errors, color="0.45", ecolor="black", capsize=3)
     indicator = rows.indicator.iloc[0]

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 
 from sim.precision import Precision
-from sim.scenario.schema import SERVICES
+from sim.scenario.schema import SERVICES, Scenario
+from sim.warmup import PlaceCheck, check_warmup, warmup_sentence
 
 FEW_REPLICATIONS = 10  # fewer than this: the intervals are rough
 
@@ -83,6 +85,18 @@ def precision_warnings(scenario: str, precision: Precision | None) -> list[dict[
     if precision is None or precision.reached:
         return []
     return [warning(scenario, "precision", precision.sentence())]
+
+
+def warmup_warnings(scenario: Scenario, checks: list[PlaceCheck]) -> list[dict[str, str]]:
+    """A warning for each place still settling after the warm-up (sim.warmup)."""
+    return [warning(scenario.name, "warmup", warmup_sentence(scenario, c)) for c in checks if c.settling]
+
+
+def warmup_checks(scenario: Scenario, summary: pd.DataFrame, censuses: list[np.ndarray]) -> list[PlaceCheck]:
+    """The warm-up check of one scenario's run, from its summary and its replications' midnight censuses."""
+    values = summary[summary.scenario == scenario.name].set_index("indicator")["mean"]
+    unstable = {place: values.get(f"{place}_unstable_share", 0.0) for place in ("bed", *SERVICES)}
+    return check_warmup(scenario, censuses, values.get("mean_los_from_request_days", math.nan), unstable)
 
 
 def unsteady(summary: pd.DataFrame, scenario: str) -> bool:

@@ -101,6 +101,6 @@ def test_backtest_inputs_that_do_not_fit_exit_2(tmp_path, capsys):
     code = main(["backtest", str(BASELINE), "--census", str(HISTORY / "census_day0.csv"), "--observed", str(bad)])
     assert code == 2
     assert "columns ['beds']" in capsys.readouterr().err
-    code = main(["backtest", str(BASELINE), "--observed", str(HISTORY / "observed_daily.csv")])
+    code = main(["backtest", str(BASELINE), "--set", "census=null", "--observed", str(HISTORY / "observed_daily.csv")])
     assert code == 2
     assert "census: none given" in capsys.readouterr().err

@@ -103,8 +103,8 @@ def test_a_batch_report_has_the_forest_plot_and_cost_plane(tmp_path):
     out = tmp_path / "out"
     assert main(["batch", str(batch), "--out", str(out), "--workers", "1", "--quiet", "--report"]) == 0
     text = (out / "report.html").read_text(encoding="utf-8")
-    assert "Options against the baseline" in text and text.count("<img ") == 2
-    assert (out / "forest.png").is_file() and (out / "cost_plane.png").is_file()
+    assert "Options against the baseline" in text and text.count("<img ") == 7  # six forest panels, the cost plane
+    assert (out / "forest_delayed_bed_days_per_year.png").is_file() and (out / "cost_plane.png").is_file()
 
 
 CHECKER = """<script>

@@ -11,9 +11,10 @@ import pandas as pd
 
 from sim import __version__
 from sim.batch.compare import comparison_table, contributions_table
-from sim.batch.plan import Plan
+from sim.batch.economics import bed_day_value
+from sim.batch.plan import BASELINE, Plan
 from sim.executors import executor
-from sim.files import write_files
+from sim.files import write_tables
 from sim.results import replications_table, summary_table
 from sim.runner import run_missing_tasks
 from sim.scenario import scenario_hash
@@ -21,30 +22,36 @@ from sim.store import TaskStore
 
 
 def run_batch(
-    plan: Plan, out_dir: Path, batch_file: str, workers: int = 1, scheduler: str | None = None, progress: bool = True
+    plan: Plan, out_dir: Path, batch_file: str, workers: int = 1, scheduler: str | None = None, progress: bool = True,
+    parquet: bool = False,
 ) -> pd.DataFrame:
-    """Run what is missing, then write replications.csv, summary.csv, comparison.csv (and contributions.csv)."""
+    """Run what is missing, then write replications.csv, summary.csv, comparison.csv (and contributions.csv).
+
+    parquet: also write each table as .parquet.
+    """
     store = TaskStore(out_dir, plan.name, plan.fingerprint())
     started = time.perf_counter()
     tasks = plan.tasks()
     with executor(workers, scheduler) as pool:
         ran = run_missing_tasks(tasks, store, pool, progress, plan.name)
     replications = replications_table((s.name, r, store.load(s.name, r).indicators) for s, r in tasks)
+    value = bed_day_value(plan.scenarios[BASELINE].costs)
     tables = {
         "replications.csv": replications,
         "summary.csv": summary_table(replications),
-        "comparison.csv": comparison_table(replications),
+        "comparison.csv": comparison_table(replications, value),
     }
     if plan.components:
         tables["contributions.csv"] = contributions_table(replications, plan.components)
-    writes = {out_dir / name: lambda tmp, table=table: table.to_csv(tmp, index=False) for name, table in tables.items()}
     metadata = {
         "batch": plan.name,
         "batch_file": batch_file,
         "fingerprint": plan.fingerprint(),
         "seed": plan.seed,
         "replications": plan.replications,
+        "bed_day_value": value,
         "scenarios": {name: scenario_hash(s) for name, s in plan.scenarios.items()},
+        "descriptions": {name: s.description for name, s in plan.scenarios.items()},
         "package": "sim",
         "package_version": __version__,
         "tasks_run_now": ran,
@@ -54,6 +61,6 @@ def run_batch(
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     text = json.dumps(metadata, indent=2) + "\n"
-    writes[out_dir / "run.json"] = lambda tmp: tmp.write_text(text, encoding="utf-8")
-    write_files(writes, last="run.json")  # all or nothing: a full disk leaves the old set, not a mixture
+    run_json = {out_dir / "run.json": lambda tmp: tmp.write_text(text, encoding="utf-8")}
+    write_tables(out_dir, tables, parquet, also=run_json, last="run.json")  # all or nothing: never a mixture
     return replications

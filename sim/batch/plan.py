@@ -197,6 +197,37 @@ def _check_size(batch: BatchFile, replications: int, path: Path) -> None:
         )
 
 
+def comparison_plan(
+    baseline: str, options: list[str], replications: int | None = None, seed: int | None = None,
+    overrides: list[str] | None = None,
+) -> Plan:
+    """`compare`: option files against a baseline file, as a batch without a batch file.
+
+    Replications and seed default to the baseline's own; every scenario gets
+    them (common random numbers), then `overrides` (--set). The plan is named
+    compare-<first option>[-and-<N>-more], so rerunning the same command
+    finds its own folder and resumes.
+    """
+    own = load_scenario(baseline, overrides)
+    count = replications or own.run.replications
+    seed = own.run.seed if seed is None else seed
+    common = [f"run.replications={count}", f"run.seed={seed}", *(overrides or [])]
+    scenarios = {BASELINE: load_scenario(baseline, [*common, f"name={BASELINE}"])}
+    for option in options:
+        scenario = load_scenario(option, common)
+        for key in ("start_year", "warmup_days", "horizon_days"):  # the same calendar, or no paired comparison
+            ours, theirs = getattr(scenario.run, key), getattr(scenarios[BASELINE].run, key)
+            if ours != theirs:
+                raise InputError(
+                    f"{option}: run.{key}: value {ours:g}: expected the baseline's {theirs:g} (every option runs over "
+                    f"the baseline's calendar; --set run.{key}=VALUE changes them all)"
+                )
+        _add(scenarios, scenario, Path(option), "name")
+    first = next(name for name in scenarios if name != BASELINE)
+    more = f"-and-{len(options) - 1}-more" if len(options) > 1 else ""
+    return Plan(f"compare-{first}{more}", scenarios, count, seed, [])
+
+
 def _split_package(scenarios: dict[str, Scenario], package: Package, path: Path, key: str) -> list[Component]:
     """Add each component's "only" and "without" scenarios; return the components."""
     if package.scenario not in scenarios:

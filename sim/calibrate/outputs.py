@@ -14,7 +14,7 @@ from sim import __version__
 from sim.calibrate.fit import CalibrationResult, bound_side, unmatched_reasons
 from sim.calibrate.settings import Calibration
 from sim.calibrate.targets import Z95
-from sim.files import write_atomically
+from sim.files import write_atomically, write_tables
 from sim.scenario import load_scenario, scenario_hash
 
 CALIBRATED_SCENARIO = "calibrated.yaml"
@@ -28,7 +28,8 @@ def fit_table(calibration: Calibration, result: CalibrationResult) -> pd.DataFra
     table.insert(9, "start_simulated", result.start.fit.simulated.to_numpy())
     table.insert(10, "start_z", result.start.fit.z.to_numpy())
     reasons = unmatched_reasons(calibration, result)
-    table.insert(11, "status", [f"unmatched: {reasons[t]}" if t in reasons else "matched" for t in table.target])
+    matched = "matched" if result.converged else f"matched (search stopped: {result.stopped_because})"
+    table.insert(11, "status", [f"unmatched: {reasons[t]}" if t in reasons else matched for t in table.target])
     return table
 
 
@@ -114,7 +115,8 @@ def calibrated_scenario_text(calibration: Calibration, result: CalibrationResult
 
 
 def write_calibration(
-    calibration: Calibration, result: CalibrationResult, out_dir: Path, config_file: str, seconds: float, workers: int
+    calibration: Calibration, result: CalibrationResult, out_dir: Path, config_file: str, seconds: float, workers: int,
+    parquet: bool = False,
 ) -> pd.DataFrame:
     """Write fit.csv, parameters.csv, evaluations.csv, calibrated.yaml, fit.png and run.json; return the fit table."""
     fit = fit_table(calibration, result)
@@ -123,8 +125,7 @@ def write_calibration(
         "parameters.csv": parameters_table(calibration, result),
         "evaluations.csv": evaluations_table(calibration, result),
     }
-    for name, table in tables.items():
-        write_atomically(out_dir / name, lambda tmp, table=table: table.to_csv(tmp, index=False))
+    write_tables(out_dir, tables, parquet)
     start_text = start_scenario_text(calibration, config_file)
     write_atomically(out_dir / START_SCENARIO, lambda tmp: tmp.write_text(start_text, encoding="utf-8"))
     text = calibrated_scenario_text(calibration, result, config_file)
@@ -174,7 +175,9 @@ def write_fit_plot(fit: pd.DataFrame, path: Path) -> None:
 
     data = fit_plot_data(fit)
     rows = np.arange(len(data))[::-1]
-    figure, axes = plt.subplots(figsize=(8, 0.45 * len(data) + 1.6))
+    from sim.report.figures import MIN_FONT_PT, PAGE_WIDTH
+
+    figure, axes = plt.subplots(figsize=(PAGE_WIDTH, 0.45 * len(data) + 1.6))
     for y, row in zip(rows, data.itertuples(), strict=True):
         axes.plot([row.observed_low, row.observed_high], [y, y], color="0.8", linewidth=9, solid_capstyle="butt")
     axes.axvline(0, color="0.5", linewidth=0.8)
@@ -184,7 +187,7 @@ def write_fit_plot(fit: pd.DataFrame, path: Path) -> None:
     axes.set_yticks(rows, [t.replace("_", " ") for t in data.target])
     axes.set_xlabel("difference from the observed target, % (grey: its 95 % interval)")
     axes.set_title("Targets against the simulation")
-    axes.legend(loc="lower right", fontsize=8)
+    axes.legend(loc="lower right", fontsize=MIN_FONT_PT)
     figure.tight_layout()
     write_atomically(path, lambda tmp: figure.savefig(tmp, format="png", dpi=110))
     plt.close(figure)

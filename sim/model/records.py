@@ -84,4 +84,6 @@ class Records:
     stays: list[StayRecord] = field(default_factory=list)
     # when each person who died in the run died (patient -> time): in hospital, in a community service or at home
     deaths: dict[int, float] = field(default_factory=dict)
+    # the age band of people who entered the run outside a spell (a census's people in a service or at home)
+    bands: dict[int, int] = field(default_factory=dict)
     census: list[tuple] = field(default_factory=list)
