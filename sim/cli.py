@@ -15,6 +15,7 @@ import signal
 import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,6 +26,7 @@ from sim.precision import DEFAULT_CAP
 from sim.scenario.schema import CENSUS_PLACES, MAX_REPLICATIONS
 
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
+DEFAULT_TEMPLATE = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.yaml"
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -153,7 +155,7 @@ def build_parser() -> ArgumentParser:
         "compare", help="compare option scenarios with a baseline, paired by replication, without a batch file")
     compare.add_argument("baseline", help="baseline scenario YAML file")
     compare.add_argument("options", nargs="+", metavar="option", help="option scenario YAML files")
-    add_flags(compare, *RUNNING, "rank_by",
+    add_flags(compare, *RUNNING, "precision", "max_replications", "rank_by",
               out="results folder (default: results/compare-<first option>[-and-<N>-more]/)")
 
     sensitivity = commands.add_parser("sensitivity", help="global sensitivity of indicators to parameter ranges (SALib)")
@@ -187,6 +189,31 @@ def build_parser() -> ArgumentParser:
     backtest.add_argument("--census", help="census CSV to start from (default: the scenario's census); sets no warm-up")
     add_flags(backtest, *RUNNING, out="results folder (default: results/<scenario name>-backtest/)")
 
+    fit = commands.add_parser(
+        "fit-inputs", help="fit a scenario and calibration targets from a spell-level extract (one row per hospital spell)"
+    )
+    fit.add_argument("extract", help="CSV extract, one row per spell (see README), or a run's spells.csv")
+    fit.add_argument("--template", help="scenario the fitted one extends (default: scenarios/baseline.yaml)")
+    fit.add_argument(
+        "--columns", action="append", default=[], metavar="NAME=COLUMN",
+        help="the extract's COLUMN holds the field NAME, e.g. --columns admitted=ADMIDATE (repeatable)",
+    )
+    fit.add_argument("--replication", type=non_negative_int, help="which replication of a spells.csv that holds several")
+    fit.add_argument(
+        "--drop-bad-rows", action="store_true",
+        help="drop rows that cannot be used and list them in data_quality.csv (default: stop at the first, exit 2)",
+    )
+    add_flags(fit, "quiet", out="folder for scenario.yaml, targets.yaml, inputs.csv, calibration.yaml, inputs.png "
+                               "(default: results/<template name>-inputs/)")
+
+    synthetic = commands.add_parser(
+        "synthetic-extract", help="run one replication and write its spells as a hospital's spell extract (dates, no model internals)"
+    )
+    synthetic.add_argument("scenario", help="scenario YAML file")
+    synthetic.add_argument("--years", type=float, default=2.0, help="spells admitted in the run's last YEARS years (default 2)")
+    synthetic.add_argument("--replication", type=non_negative_int, default=0, help="which replication (default 0)")
+    add_flags(synthetic, "seed", "set", out="folder for spells_extract.csv (required)")
+
     report = commands.add_parser("report", help="write a self-contained report.html with figures from a results folder")
     report.add_argument("folder", type=Path, help="results folder of run, batch, sensitivity, calibrate or backtest")
     add_flags(report, "rank_by", out="folder for report.html and its figure PNGs (default: the results folder)")
@@ -209,6 +236,12 @@ def run_overrides(args: argparse.Namespace) -> list[str]:
     if getattr(args, "seed", None) is not None:
         overrides.append(f"run.seed={args.seed}")
     return overrides
+
+
+def require_out(args: argparse.Namespace, writes: str) -> None:
+    """Commands that write one file into --out need the folder named."""
+    if args.out is None:
+        raise InputError(f"{args.command}: --out DIR is required; expected the folder to write {writes} into")
 
 
 def print_warnings(warnings: list[dict[str, str]]) -> None:
@@ -284,15 +317,18 @@ def run_and_rank(args: argparse.Namespace, plan, source: str) -> None:
     out_dir = args.out or Path("results") / plan.name
     workers = worker_count(args.workers)
     started = time.perf_counter()
-    replications = run_batch(plan, out_dir, source, workers=workers, scheduler=args.scheduler, progress=not args.quiet,
-                             parquet=args.format == "parquet")
+    replications, warnings = run_batch(
+        plan, out_dir, source, workers=workers, scheduler=args.scheduler, progress=not args.quiet,
+        parquet=args.format == "parquet", precision=args.precision, max_replications=args.max_replications,
+    )
     write_report_if_asked(args, out_dir)
     print("\n".join(summary_lines(pd.read_csv(out_dir / "comparison.csv"), args.rank_by, replications)))
     print(
-        f"{plan.name}: {len(plan.scenarios)} scenarios x {plan.replications} replications "
+        f"{plan.name}: {len(plan.scenarios)} scenarios x {replications.replication.nunique()} replications "
         f"in {time.perf_counter() - started:.1f} s; results in {out_dir}/",
         file=sys.stderr,
     )
+    print_warnings(warnings)
 
 
 def command_sensitivity(args: argparse.Namespace) -> None:
@@ -343,8 +379,7 @@ def command_census(args: argparse.Namespace) -> None:
     from sim.scenario.census import write_census
     from sim.streams import Streams
 
-    if args.out is None:
-        raise InputError("census: --out DIR is required; expected the folder to write census_day<AT>.csv into")
+    require_out(args, "census_day<AT>.csv")
     scenario = load_scenario(args.scenario, run_overrides(args))
     at = scenario.run.horizon_days if args.at is None else args.at
     if not -scenario.run.warmup_days <= at <= scenario.run.horizon_days:
@@ -399,6 +434,70 @@ def command_backtest(args: argparse.Namespace) -> None:
     print(f"{scenario.name}: back-test in {time.perf_counter() - started:.1f} s; results in {out_dir}/", file=sys.stderr)
 
 
+def command_fit_inputs(args: argparse.Namespace) -> None:
+    from sim.inputs import fit_inputs, read_extract
+    from sim.inputs.write import write_outputs
+    from sim.scenario import load_scenario
+
+    started = time.perf_counter()
+    template_path = Path(args.template) if args.template else DEFAULT_TEMPLATE
+    template = load_scenario(template_path)
+    extract = read_extract(
+        Path(args.extract), template.age_bands, template.run.start_year, args.columns, args.replication, args.drop_bad_rows
+    )
+    if extract.dropped:
+        reasons = Counter(b.reason.split(";")[0].split(" (")[0] for b in extract.dropped)
+        print(f"{args.extract}: dropped {len(extract.dropped):,} of {extract.rows_read:,} rows:", file=sys.stderr)
+        for reason, n in reasons.most_common():
+            print(f"  {n:6,} {reason}", file=sys.stderr)
+    elif args.drop_bad_rows and not args.quiet:
+        print(f"{args.extract}: no bad rows among {extract.rows_read:,}", file=sys.stderr)
+    fit = fit_inputs(extract, template, template_path)
+    out_dir = args.out or Path("results") / f"{template.name}-inputs"
+    written = write_outputs(fit, out_dir, fit_inputs_command(args), args.drop_bad_rows)
+    if not args.quiet:
+        for estimate in fit.fitted.estimates:
+            if estimate.written:
+                print(f"{estimate.parameter:45s} {estimate.value:10.4g}  ({estimate.low:.4g}-{estimate.high:.4g})", file=sys.stderr)
+    print(
+        f"{args.extract}: {len(extract.spells):,} spells, {len(fit.fitted.estimates)} estimates, {len(fit.targets)} targets "
+        f"in {time.perf_counter() - started:.1f} s; {', '.join(written)} in {out_dir}/",
+        file=sys.stderr,
+    )
+
+
+def command_synthetic_extract(args: argparse.Namespace) -> None:
+    from sim.files import write_atomically
+    from sim.inputs.synthetic import synthetic_extract
+    from sim.scenario import load_scenario
+
+    require_out(args, "spells_extract.csv")
+    scenario = load_scenario(args.scenario, run_overrides(args))
+    span = (scenario.run.warmup_days + scenario.run.horizon_days) / 365.0
+    if not 0 < args.years <= span:
+        raise InputError(f"--years {args.years:g}: expected more than 0 and at most the run's {span:g} years (warm-up and horizon)")
+    extract = synthetic_extract(scenario, args.replication, args.years)
+    path = args.out / "spells_extract.csv"
+    write_atomically(path, lambda tmp: extract.to_csv(tmp, index=False))
+    print(f"{scenario.name}: replication {args.replication}, {len(extract):,} spells of the last {args.years:g} years; {path}",
+          file=sys.stderr)
+
+
+def fit_inputs_command(args: argparse.Namespace) -> str:
+    """The command as typed (near enough), for the comments of what it writes."""
+    parts = ["python -m sim fit-inputs", str(args.extract)]
+    if args.template:
+        parts += ["--template", str(args.template)]
+    parts += [f"--columns {c}" for c in args.columns]
+    if args.replication is not None:
+        parts += ["--replication", str(args.replication)]
+    if args.drop_bad_rows:
+        parts.append("--drop-bad-rows")
+    if args.out:
+        parts += ["--out", str(args.out)]
+    return " ".join(parts)
+
+
 def command_report(args: argparse.Namespace) -> None:
     from sim.report import write_report
 
@@ -445,6 +544,8 @@ COMMANDS = {
     "calibrate": command_calibrate,
     "census": command_census,
     "backtest": command_backtest,
+    "fit-inputs": command_fit_inputs,
+    "synthetic-extract": command_synthetic_extract,
     "report": command_report,
     "bench": command_bench,
 }

@@ -9,9 +9,10 @@ mean, the sd or even the family of the distribution.
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import numpy as np
-from scipy import special
+from scipy import optimize, special
 
 from sim.scenario.schema import (
     Distribution,
@@ -20,6 +21,7 @@ from sim.scenario.schema import (
     Fixed,
     Gamma,
     Lognormal,
+    Weibull,
 )
 
 
@@ -36,11 +38,31 @@ def from_uniform(dist: Distribution, u: np.ndarray) -> np.ndarray:
         shape = (dist.mean / dist.sd) ** 2
         scale = dist.sd**2 / dist.mean
         return special.gammaincinv(shape, u) * scale
+    if isinstance(dist, Weibull):
+        shape, scale = weibull_shape_scale(dist.mean, dist.sd)
+        return scale * (-np.log1p(-u)) ** (1 / shape)
     if isinstance(dist, Fixed):
         return np.full_like(u, dist.value)
     if isinstance(dist, Empirical):
         return np.asarray(dist.values)[categorical(dist.probabilities, u)]
     raise TypeError(f"unknown distribution {dist!r}")
+
+
+@lru_cache(maxsize=256)
+def weibull_shape_scale(mean: float, sd: float) -> tuple[float, float]:
+    """The Weibull shape k and scale (days) with this mean and sd.
+
+    sd/mean fixes k through 1 + (sd/mean)^2 = G(1 + 2/k) / G(1 + 1/k)^2
+    (G the gamma function), solved in logs; the scale is mean / G(1 + 1/k).
+    """
+    target = math.log1p((sd / mean) ** 2)
+
+    def excess(log_shape: float) -> float:
+        k = math.exp(log_shape)
+        return special.gammaln(1 + 2 / k) - 2 * special.gammaln(1 + 1 / k) - target
+
+    shape = math.exp(optimize.brentq(excess, math.log(0.05), math.log(2000.0), xtol=1e-12))
+    return shape, mean / math.exp(special.gammaln(1 + 1 / shape))
 
 
 def categorical(probabilities: list[float], u: np.ndarray) -> np.ndarray:
@@ -51,7 +73,7 @@ def categorical(probabilities: list[float], u: np.ndarray) -> np.ndarray:
 
 def mean_of(dist: Distribution) -> float:
     """Mean duration in days (for summaries and queueing checks)."""
-    if isinstance(dist, (Lognormal, Exponential, Gamma)):
+    if isinstance(dist, (Lognormal, Exponential, Gamma, Weibull)):
         return dist.mean
     if isinstance(dist, Fixed):
         return dist.value
@@ -70,6 +92,9 @@ def cdf_of(dist: Distribution, x: float) -> float:
         shape = (dist.mean / dist.sd) ** 2
         scale = dist.sd**2 / dist.mean
         return float(special.gammainc(shape, x / scale)) if x > 0 else 0.0
+    if isinstance(dist, Weibull):
+        shape, scale = weibull_shape_scale(dist.mean, dist.sd)
+        return -math.expm1(-((x / scale) ** shape)) if x > 0 else 0.0
     if isinstance(dist, Fixed):
         return 1.0 if dist.value <= x else 0.0
     if isinstance(dist, Empirical):

@@ -270,11 +270,14 @@ def _mean(values: np.ndarray) -> float:
     return float(np.mean(values)) if len(values) else math.nan
 
 
-def _compute(records: Records, scenario: Scenario) -> dict[str, float]:
-    horizon = records.horizon_days
-    per_year = 365.0 / horizon
-    s = spell_table(records)
+def spell_indicators(s: dict[str, np.ndarray], horizon: float, follow_up_end: float | None = None) -> dict[str, float]:
+    """The indicators a table of spells gives on its own (times in days from the start of the horizon).
 
+    s holds the SPELL_FIELDS columns (see spell_table). Serves a run's records
+    and a hospital's spell extract alike (sim.inputs.targets). Readmissions
+    are followed up to `follow_up_end` (default: the end of the horizon).
+    """
+    per_year = 365.0 / horizon
     requested = (s["arrival"] >= 0) & (s["arrival"] < horizon)
     # by the time of admission, so patients boarding at day 0 count: then
     # occupancy = admission rate x mean LOS holds (Little's law) without edge terms
@@ -311,24 +314,36 @@ def _compute(records: Records, scenario: Scenario) -> dict[str, float]:
     out["delayed_patients_mean"] = delayed_days / horizon
     occupied_days = time_in_horizon(s["admitted"], s["left_bed"], horizon)
     out["bed_days_per_year"] = occupied_days * per_year
-    out["mean_occupancy_pct"] = 100 * occupied_days / beds_available_days(scenario)
     long_stay_days = time_in_horizon(s["admitted"] + 21, s["left_bed"], horizon)
     out["superstranded_21d_bed_share"] = long_stay_days / occupied_days if occupied_days else math.nan
+
+    waiting = ~s["diverted"]  # a diverted request never waits
+    out["bed_queue_mean"] = time_in_horizon(s["arrival"][waiting], s["admitted"][waiting], horizon) / horizon
+    out["bed_queue_end"] = float((waiting & (s["arrival"] < horizon) & ~(s["admitted"] < horizon)).sum())
+
+    out["readmissions_per_year"] = (admitted & s["readmission"]).sum() * per_year
+    followed = readmission_followed_up(s, live, horizon if follow_up_end is None else follow_up_end)
+    out["readmission_30d_rate"] = _mean(readmitted_within_window(s)[followed])
+    return out
+
+
+def _compute(records: Records, scenario: Scenario) -> dict[str, float]:
+    horizon = records.horizon_days
+    s = spell_table(records)
+    out = spell_indicators(s, horizon)
+    occupied_days = time_in_horizon(s["admitted"], s["left_bed"], horizon)
+    out["mean_occupancy_pct"] = 100 * occupied_days / beds_available_days(scenario)
 
     census = np.array(records.census, dtype=float).reshape(-1, len(CENSUS_COLUMNS))
     occupancy = census[:, CENSUS_COLUMNS.index("beds_occupied")] / census[:, CENSUS_COLUMNS.index("beds_available")]
     out["days_over_92pct_share"] = _mean(occupancy > 0.92)
     out["days_at_100pct_share"] = _mean(occupancy >= 1.0)
 
-    waiting = ~s["diverted"]  # a diverted request never waits
-    out["bed_queue_mean"] = time_in_horizon(s["arrival"][waiting], s["admitted"][waiting], horizon) / horizon
-    out["bed_queue_end"] = float((waiting & (s["arrival"] < horizon) & ~(s["admitted"] < horizon)).sum())
     arrived = census[:, CENSUS_COLUMNS.index("arrived")]
     demand = float(arrived[-1] - arrived[0]) if len(arrived) else 0.0
     out["bed_unstable_share"] = float(grows_without_bound(census[:, CENSUS_COLUMNS.index("bed_queue")], demand))
 
-    out["readmissions_per_year"] = (admitted & s["readmission"]).sum() * per_year
-    out["readmission_30d_rate"] = _mean(readmitted_within_window(s)[readmission_followed_up(s, live, horizon)])
+    live = (s["left_bed"] >= 0) & (s["left_bed"] < horizon) & ~s["died"]
     st = stay_table(records)
     out["at_home_91d_rate"] = _mean(at_home_after(records, s, st, at_home_cohort(s, live, horizon)))
     out.update(_community_indicators(st, records, scenario, occupied_days))

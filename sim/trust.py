@@ -37,8 +37,37 @@ REMEDIES = {
 }
 
 
-def warning(scenario: str, kind: str, message: str) -> dict[str, str]:
-    return {"scenario": scenario, "kind": kind, "message": f"{scenario}: {message}"}
+def warning(scenario: str, kind: str, message: str, place: str = "") -> dict[str, str]:
+    """One warning: which scenario, what kind (saturation, warmup, replications, precision), which place, the words."""
+    return {"scenario": scenario, "kind": kind, "place": place, "message": f"{scenario}: {message}"}
+
+
+PLACE_WORDS = {"bed": "acute beds", "reablement": "reablement", "home_care": "home care",
+               "intermediate_care": "intermediate care", "care_home": "care homes", "": ""}
+
+
+def warning_summary(warnings: list[dict[str, str]]) -> list[str]:
+    """The warnings of a run or batch in a few lines, one per kind, naming the scenarios and places affected."""
+    lines = []
+    for kind, lead, advice in (
+        ("saturation", "Saturated (a queue never cleared)",
+         "length of stay, occupancy and delays there are not steady-state readings"),
+        ("warmup", "Warm-up too short", "what fills slowly was still filling: use a longer warm-up or a census"),
+        ("replications", "Few replications", "the 95 % intervals are rough"),
+        ("precision", "Precision not reached", "the intervals are wider than asked for"),
+    ):
+        found = [w for w in warnings if w["kind"] == kind]
+        if not found:
+            continue
+        places: dict[str, list[str]] = {}
+        for w in found:
+            places.setdefault(PLACE_WORDS.get(w.get("place", ""), w.get("place", "")), []).append(w["scenario"])
+        where = "; ".join(
+            (f"{place} in " if place else "") + ", ".join(dict.fromkeys(s.replace("_", " ") for s in scenarios))
+            for place, scenarios in places.items()
+        )
+        lines.append(f"{lead}: {where}. {advice[0].upper()}{advice[1:]}.")
+    return lines
 
 
 def saturation_warnings(summary: pd.DataFrame) -> list[dict[str, str]]:
@@ -63,7 +92,7 @@ def saturation_warnings(summary: pd.DataFrame) -> list[dict[str, str]]:
                 f"saturated: the {place} queue never cleared in {unstable} of {count} replications "
                 f"(on average {mean:,.0f} waiting, {end:,.0f} at the end of the horizon; {wait}); "
                 f"length of stay, occupancy and delays are not steady-state readings: {REMEDIES[queue]}"
-            )))
+            ), queue))
     return found
 
 
@@ -89,7 +118,7 @@ def precision_warnings(scenario: str, precision: Precision | None) -> list[dict[
 
 def warmup_warnings(scenario: Scenario, checks: list[PlaceCheck]) -> list[dict[str, str]]:
     """A warning for each place still settling after the warm-up (sim.warmup)."""
-    return [warning(scenario.name, "warmup", warmup_sentence(scenario, c)) for c in checks if c.settling]
+    return [warning(scenario.name, "warmup", warmup_sentence(scenario, c), c.place) for c in checks if c.settling]
 
 
 def warmup_checks(scenario: Scenario, summary: pd.DataFrame, censuses: list[np.ndarray]) -> list[PlaceCheck]:

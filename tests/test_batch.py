@@ -20,7 +20,7 @@ from sim.cli import main
 
 ROOT = Path(__file__).parents[1]
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
-OUTPUTS = ("replications.csv", "summary.csv", "comparison.csv")
+OUTPUTS = ("replications.csv", "summary.csv", "comparison.csv", "daily.csv", "los_histogram.csv")
 
 
 def write_batch(folder: Path, **changes) -> Path:

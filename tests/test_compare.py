@@ -50,7 +50,8 @@ def test_compare_writes_the_batch_tables_with_the_economic_measures(compared):
 @pytest.mark.slow
 def test_every_table_is_also_parquet_with_the_same_content(compared):
     tables = sorted(compared.glob("*.csv"))
-    assert {t.name for t in tables} == {"replications.csv", "summary.csv", "comparison.csv"}
+    assert {t.name for t in tables} == {"replications.csv", "summary.csv", "comparison.csv", "daily.csv",
+                                        "los_histogram.csv"}
     for table in tables:
         pd.testing.assert_frame_equal(pd.read_parquet(table.with_suffix(".parquet")), pd.read_csv(table),
                                       check_dtype=False)

@@ -3,8 +3,13 @@
 import numpy as np
 import pytest
 
-from sim.distributions import from_uniform, mean_of
-from sim.scenario.schema import Empirical, Exponential, Fixed, Gamma, Lognormal
+import math
+
+from pydantic import ValidationError
+from scipy import stats
+
+from sim.distributions import cdf_of, from_uniform, mean_of, weibull_shape_scale
+from sim.scenario.schema import Empirical, Exponential, Fixed, Gamma, Lognormal, Weibull
 
 # A fine, deterministic grid of quantiles: moments computed on it converge to
 # the distribution's own as the grid gets finer (no sampling noise).
@@ -17,6 +22,8 @@ GRID = (np.arange(2_000_000) + 0.5) / 2_000_000
         (Lognormal(distribution="lognormal", mean=8.0, sd=8.0), 8.0),
         (Exponential(distribution="exponential", mean=28.0), 28.0),
         (Gamma(distribution="gamma", mean=5.0, sd=2.0), 2.0),
+        (Weibull(distribution="weibull", mean=6.0, sd=4.0), 4.0),
+        (Weibull(distribution="weibull", mean=6.0, sd=9.0), 9.0),
     ],
 )
 def test_continuous_families_have_the_configured_mean_and_sd(dist, sd):
@@ -35,3 +42,27 @@ def test_empirical_table_is_sampled_by_its_probabilities():
     x = from_uniform(dist, GRID)
     assert [np.mean(x == v) for v in (1, 2, 5)] == pytest.approx([0.5, 0.3, 0.2], abs=1e-6)
     assert mean_of(dist) == pytest.approx(0.5 + 0.6 + 1.0)
+
+
+@pytest.mark.parametrize("mean, sd", [(6.0, 4.0), (10.0, 10.0), (3.0, 12.0), (20.0, 0.5)])
+def test_weibull_by_mean_and_sd_is_scipys_weibull_with_that_mean_and_sd(mean, sd):
+    shape, scale = weibull_shape_scale(mean, sd)
+    law = stats.weibull_min(shape, scale=scale)
+    assert (law.mean(), law.std()) == pytest.approx((mean, sd), rel=1e-9)
+    dist = Weibull(distribution="weibull", mean=mean, sd=sd)
+    u = np.array([0.01, 0.3, 0.5, 0.9, 0.999])
+    assert from_uniform(dist, u) == pytest.approx(law.ppf(u), rel=1e-9)
+    assert [cdf_of(dist, x) for x in (0.5, mean, 3 * mean)] == pytest.approx(law.cdf([0.5, mean, 3 * mean]), rel=1e-9)
+    assert mean_of(dist) == mean
+
+
+def test_an_exponential_is_the_weibull_of_shape_one():
+    assert weibull_shape_scale(7.0, 7.0) == pytest.approx((1.0, 7.0), rel=1e-9)
+
+
+@pytest.mark.parametrize("sd", [0.001, 20_000.0])
+def test_a_weibull_whose_sd_no_shape_can_give_is_refused(sd):
+    with pytest.raises(ValidationError, match="expected between 0.002 and 1000"):
+        Weibull(distribution="weibull", mean=10.0, sd=sd)
+    assert math.isfinite(weibull_shape_scale(10.0, 10.0 * 0.002)[0])  # the edges themselves are solvable
+    assert math.isfinite(weibull_shape_scale(10.0, 10.0 * 1000)[0])

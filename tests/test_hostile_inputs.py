@@ -66,7 +66,7 @@ def check_file(text: str, *extra: str) -> Callable[[Path], list[str]]:
 
 # field -> its documented upper bound (sim.scenario.schema)
 BOUNDED = {
-    "run.horizon_days": 7305, "run.warmup_days": 3650, "run.replications": 10000,
+    "run.horizon_days": 36_500, "run.warmup_days": 3650, "run.replications": 10000,
     "acute.beds": 1_000_000, "services.reablement.places": 1_000_000, "services.home_care.packages": 1_000_000,
     "services.home_care.clients_at_start": 100_000, "services.intermediate_care.places": 1_000_000,
     "services.care_home.places": 1_000_000, "services.care_home.residents_at_start": 100_000,
@@ -212,7 +212,7 @@ def yaml_cases() -> list[Case]:
         Case("merge key << of a scalar", "9 messages", check_file("acute:\n  <<: 3\n"), names=file + ["line"]),
         Case("merge key into the run section", "9 messages", check_file("run:\n  <<: {horizon_days: 100.0}\n"), status=0),
         Case("1e12 is a number", "9 messages", check_file(nested("run.horizon_days", "1e12")),
-             names=file + ["run.horizon_days", "less than or equal to 7305"]),
+             names=file + ["run.horizon_days", "less than or equal to 36500"]),
         Case("1e2 is a number", "9 messages", check_file(nested("run.horizon_days", "1e2")), status=0),
         Case("--set 1e2 is a number", "9 messages", lambda folder: ["check", str(BASELINE), "--set", "run.horizon_days=1e2"],
              status=0),

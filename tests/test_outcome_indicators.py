@@ -183,6 +183,7 @@ def tiny(pathway: str, *overrides: str, horizon: float = 250.0):
     return load_scenario(
         BASELINE,
         [
+            "census=null",
             "run.warmup_days=0",
             f"run.horizon_days={horizon}",
             "run.seed=91",

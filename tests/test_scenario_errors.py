@@ -108,7 +108,7 @@ BAD_VALUES = [
     ("pathways do not sum to 1", {"pathways.probabilities.75-84": {"p0": 0.60, "p1": 0.35, "p2": 0.05, "p3": 0.02}}, "pathways.probabilities.75-84", ["1.02", "expected 1"]),
     ("empirical probabilities sum to 0.9", {"services.reablement.duration": EMPIRICAL_SUM_09}, "services.reablement.duration", ["sum to 0.9", "expected 1"]),
     ("empirical lengths differ", {"services.reablement.duration": EMPIRICAL_3_VS_2}, "services.reablement.duration", ["3 entries", "2", "expected the same number"]),
-    ("unknown distribution", {"services.reablement.duration": {"distribution": "weibull", "mean": 15.0}}, "services.reablement.duration.distribution", ["'weibull'", "lognormal", "empirical"]),
+    ("unknown distribution", {"services.reablement.duration": {"distribution": "pareto", "mean": 15.0}}, "services.reablement.duration.distribution", ["'pareto'", "lognormal", "weibull", "empirical"]),
     ("age band missing from arrivals", {"demand.arrivals_per_day.85+": DELETE}, "demand.arrivals_per_day", ["'85+'", "expected one for every band"]),
     ("age band not in age_bands", {"demand.arrivals_per_day.95+": 1.0}, "demand.arrivals_per_day", ["'95+'", "not in age_bands", "expected one of"]),
     ("discharge window reversed", {"discharge.start_hour": 20, "discharge.end_hour": 8}, "discharge", ["start_hour 20", "end_hour 8", "expected start_hour < end_hour"]),

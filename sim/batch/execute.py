@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,34 +16,60 @@ from sim.batch.economics import bed_day_value
 from sim.batch.plan import BASELINE, Plan
 from sim.executors import executor
 from sim.files import write_tables
-from sim.results import replications_table, summary_table
+from sim.precision import DEFAULT_CAP, START, choose_replications
+from sim.results import daily_table, los_table, replications_table, summary_table
 from sim.runner import run_missing_tasks
 from sim.scenario import scenario_hash
 from sim.store import TaskStore
+from sim.trust import precision_warnings, replication_warnings, saturation_warnings, warmup_checks, warmup_warnings
 
 
 def run_batch(
     plan: Plan, out_dir: Path, batch_file: str, workers: int = 1, scheduler: str | None = None, progress: bool = True,
-    parquet: bool = False,
-) -> pd.DataFrame:
-    """Run what is missing, then write replications.csv, summary.csv, comparison.csv (and contributions.csv).
+    parquet: bool = False, precision: float | None = None, max_replications: int = DEFAULT_CAP,
+) -> tuple[pd.DataFrame, list[dict[str, str]]]:
+    """Run what is missing, then write the tables and run.json; return the replications table and the warnings.
 
+    Tables: replications.csv, summary.csv, comparison.csv (and contributions.csv), daily.csv and
+    los_histogram.csv of every scenario. With `precision`, every scenario gets as many replications as
+    sim.precision chooses for all of them together (paired comparisons need the same ones everywhere).
     parquet: also write each table as .parquet.
     """
     store = TaskStore(out_dir, plan.name, plan.fingerprint())
     started = time.perf_counter()
-    tasks = plan.tasks()
+    ran = 0
     with executor(workers, scheduler) as pool:
-        ran = run_missing_tasks(tasks, store, pool, progress, plan.name)
-    replications = replications_table((s.name, r, store.load(s.name, r).indicators) for s, r in tasks)
+
+        def run_up_to(count: int) -> pd.DataFrame:
+            nonlocal ran
+            tasks = [(s, r) for s in plan.scenarios.values() for r in range(count)]
+            ran += run_missing_tasks(tasks, store, pool, progress, plan.name)
+            return replications_table((s.name, r, store.load(s.name, r).indicators) for s, r in tasks)
+
+        found = None
+        if precision is not None:
+            found = choose_replications(run_up_to, precision, max_replications, min(plan.replications, START))
+            plan = replace(plan, replications=found.replications)
+        replications = run_up_to(plan.replications)
+    results = {name: [store.load(name, r) for r in range(plan.replications)] for name in plan.scenarios}
     value = bed_day_value(plan.scenarios[BASELINE].costs)
+    summary = summary_table(replications)
     tables = {
         "replications.csv": replications,
-        "summary.csv": summary_table(replications),
+        "summary.csv": summary,
         "comparison.csv": comparison_table(replications, value),
+        "daily.csv": pd.concat([daily_table(plan.scenarios[n], rs) for n, rs in results.items()], ignore_index=True),
+        "los_histogram.csv": pd.concat([los_table(plan.scenarios[n], rs) for n, rs in results.items()], ignore_index=True),
     }
     if plan.components:
         tables["contributions.csv"] = contributions_table(replications, plan.components)
+    checks = {name: warmup_checks(plan.scenarios[name], summary, [r.census for r in rs]) for name, rs in results.items()}
+    warnings = [
+        *saturation_warnings(summary),
+        *(w for name, found_checks in checks.items() for w in warmup_warnings(plan.scenarios[name], found_checks)),
+        *replication_warnings(summary[summary.scenario == BASELINE]),  # every scenario has the same number
+        *precision_warnings(plan.name, found),
+    ]
     metadata = {
         "batch": plan.name,
         "batch_file": batch_file,
@@ -59,8 +86,11 @@ def run_batch(
         "workers": workers,
         "scheduler": scheduler,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "precision": found.record() if found else None,
+        "warmup_check": {name: [c.record() for c in found_checks] for name, found_checks in checks.items()},
+        "warnings": warnings,
     }
     text = json.dumps(metadata, indent=2) + "\n"
     run_json = {out_dir / "run.json": lambda tmp: tmp.write_text(text, encoding="utf-8")}
     write_tables(out_dir, tables, parquet, also=run_json, last="run.json")  # all or nothing: never a mixture
-    return replications
+    return replications, warnings

@@ -39,13 +39,29 @@ def plain(indicator: str) -> str:
 # --- occupancy over time ------------------------------------------------------------
 
 
-def fan_data(daily: pd.DataFrame) -> pd.DataFrame:
-    """Per day: median and 50 % / 90 % bands of occupied beds across replications, and beds available."""
+def fan_data(daily: pd.DataFrame, measure: str = "beds_occupied") -> pd.DataFrame:
+    """Per day: median and 50 % / 90 % bands of a daily measure across replications, and beds available."""
     grouped = daily.groupby("day")
-    data = grouped["beds_occupied"].quantile([0.05, 0.25, 0.5, 0.75, 0.95]).unstack()
+    data = grouped[measure].quantile([0.05, 0.25, 0.5, 0.75, 0.95]).unstack()
     data.columns = ["p05", "p25", "p50", "p75", "p95"]
     data["beds_available"] = grouped["beds_available"].median()
     return data.reset_index()
+
+
+def bed_queue(daily: pd.DataFrame) -> Figure:
+    """People waiting for an acute bed each midnight: a queue that keeps rising is a saturated system."""
+    data = fan_data(daily, "bed_queue")
+    figure, axes = plt.subplots(figsize=(PAGE_WIDTH, 3.2))
+    axes.fill_between(data.day, data.p05, data.p95, color="0.85", label="90 % of replications")
+    axes.fill_between(data.day, data.p25, data.p75, color="0.65", label="50 % of replications")
+    axes.plot(data.day, data.p50, color="black", linewidth=1.5, label="median")
+    axes.set_ylim(bottom=0)
+    axes.set_xlabel("day of the horizon")
+    axes.set_ylabel("waiting for a bed at midnight")
+    axes.set_title("The bed queue over time")
+    axes.legend(loc="upper left", fontsize=MIN_FONT_PT)
+    figure.tight_layout()
+    return figure
 
 
 def occupancy_fan(daily: pd.DataFrame) -> Figure:
@@ -81,12 +97,12 @@ def los_and_delay(summary: pd.DataFrame) -> Figure:
     data = pathway_data(summary)
     figure, axes = plt.subplots(figsize=(PAGE_WIDTH, 3.6))
     x = np.arange(len(data))
-    for offset, (column, label, colour, hatch) in enumerate(
+    for offset, (column, name, colour, hatch) in enumerate(
         [("los", "length of stay", "0.35", ""), ("delay", "of which discharge delay", "0.75", "//")]
     ):
         errors = [data[column] - data[f"{column}_low"], data[f"{column}_high"] - data[column]]
         axes.bar(x + (offset - 0.5) * 0.38, data[column], 0.38, yerr=errors, color=colour, hatch=hatch,
-                 edgecolor="black", capsize=3, label=label)
+                 edgecolor="black", capsize=3, label=name)
     axes.set_xticks(x, data.pathway)
     axes.set_ylabel("days (mean, 95 % interval)")
     axes.set_title("Length of stay and discharge delay by pathway")

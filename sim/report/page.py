@@ -14,12 +14,16 @@ from matplotlib.figure import Figure
 
 from sim.errors import InputError
 from sim.files import write_atomically
+from sim.indicators import INDICATORS
 from sim.report import appraisal, figures
+from sim.report.numbers import format_estimate
+from sim.trust import STEADY_STATE_READINGS, warning_summary
 
 HEADLINE = [
-    "admissions_per_year", "readmissions_per_year", "mean_los_days", "median_los_days", "mean_occupancy_pct",
-    "days_over_92pct_share", "delayed_bed_days_per_year", "delayed_patients_mean", "mean_bed_wait_hours",
-    "readmission_30d_rate", "at_home_91d_rate", "reablement_independent_share", "cost_total_per_year",
+    "admissions_per_year", "readmissions_per_year", "mean_los_days", "mean_los_from_request_days", "median_los_days",
+    "mean_occupancy_pct", "days_over_92pct_share", "delayed_bed_days_per_year", "delayed_patients_mean",
+    "mean_bed_wait_hours", "bed_queue_mean", "readmission_30d_rate", "at_home_91d_rate",
+    "reablement_independent_share", "cost_total_per_year", "unstable_share",
 ]
 STYLE = """
 body { font-family: sans-serif; max-width: 1000px; margin: 2em auto; color: #111; line-height: 1.4; }
@@ -36,6 +40,9 @@ table.ranking td, table.options td { white-space: nowrap; }
 table.ranking td:nth-child(2), table.ranking th:nth-child(2) { text-align: left; white-space: normal; }
 .note { font-size: 0.85em; color: #333; }
 .option p { margin: 0.3em 0; } .option .description { color: #444; font-size: 0.9em; }
+.warnings { border: 3px solid #000; padding: 0.4em 0.8em; margin: 0.8em 0; background: #f4f4f4; font-size: 0.9em; }
+.warnings ul { margin: 0.3em 0; padding-left: 1.4em; } .warnings li { margin: 0.2em 0; }
+td.unsteady { text-align: left; font-size: 0.85em; }
 """
 
 
@@ -52,6 +59,7 @@ def write_report(folder: str | Path, out: str | Path | None = None, rank_by: str
     sections: list[str] = []
     pictures: list[tuple[str, Figure, str, str]] = []  # file name, figure, title, alt text
     meta = json.loads((folder / "run.json").read_text(encoding="utf-8")) if (folder / "run.json").is_file() else {}
+    sections.append(_warnings_box(meta.get("warnings", [])))
 
     if (folder / "comparison.csv").is_file():
         comparison = appraisal.options_only(pd.read_csv(folder / "comparison.csv"))
@@ -85,6 +93,7 @@ def write_report(folder: str | Path, out: str | Path | None = None, rank_by: str
     if not (folder / "comparison.csv").is_file() and (folder / "summary.csv").is_file():
         summary = pd.read_csv(folder / "summary.csv")
         sections.append(_headline_table(summary, "Headline indicators"))
+        sections.append(_checks(meta))
         indexed = summary.set_index("indicator")
         pictures.append(("los_delay.png", figures.los_and_delay(indexed), "Length of stay and delay by pathway",
                          "Bars of mean length of stay and mean discharge delay for pathways 0 to 3, with 95 % intervals."))
@@ -100,6 +109,10 @@ def write_report(folder: str | Path, out: str | Path | None = None, rank_by: str
             pictures.append(("occupancy.png", figures.occupancy_fan(daily), "Acute bed occupancy",
                              "Fan chart of occupied beds each midnight: median line, 50 % and 90 % bands across "
                              "replications, beds available dashed and 92 % of beds dotted."))
+            pictures.append(("bed_queue.png", figures.bed_queue(daily), "The bed queue",
+                             "Fan chart of people waiting for an acute bed each midnight: median line, 50 % and 90 % "
+                             "bands across replications. A queue that keeps rising, or never clears, is a saturated "
+                             "system."))
             pictures.append(("services.png", figures.service_use(daily), "Community services",
                              "Lines of places in use and people waiting for each community service over the horizon."))
     if (folder / "fit.csv").is_file():  # a calibration
@@ -150,14 +163,66 @@ def _number(value: float) -> str:
     return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.3g}"
 
 
+def _warnings_box(warnings: list[dict]) -> str:
+    """What the results cannot be trusted for, above everything else (sim.trust)."""
+    if not warnings:
+        return ""
+    lines = "".join(f"<li>{html.escape(line)}</li>" for line in warning_summary(warnings))
+    items = "".join(f"<li>{html.escape(w['message'])}</li>" for w in warnings)
+    return (f"<div class=\"warnings\" role=\"alert\"><strong>Read these results with care</strong> (the run is valid; "
+            f"these say how far its numbers can be read):<ul>{lines}</ul><details><summary>Each warning in full "
+            f"({len(warnings)})</summary><ul>{items}</ul></details></div>")
+
+
+def _checks(meta: dict) -> str:
+    """How many replications and why, and what the warm-up check found."""
+    lines = []
+    precision = meta.get("precision")
+    if precision:
+        widest = max(precision["half_widths"], key=precision["half_widths"].get) if precision["half_widths"] else ""
+        if precision["reached"]:
+            lines.append(f"Replications chosen for a precision of {100 * precision['target']:g} % (every key indicator's "
+                         f"95 % interval within that share of its mean): reached with {precision['needed']}, checked "
+                         f"over {precision['replications']}; the widest, {widest.replace('_', ' ')}, is within "
+                         f"{100 * precision['half_widths'][widest]:.1f} %.")
+        else:
+            lines.append(f"A precision of {100 * precision['target']:g} % was asked for and not reached within "
+                         f"{precision['cap']} replications.")
+    checks = meta.get("warmup_check") or []
+    tested = [c for c in checks if c["tested"]]
+    if checks:
+        settling = [c["place"].replace("_", " ") for c in tested if c["settling"]]
+        lines.append(
+            "Warm-up check (each place's census over the horizon, against what demand explains): "
+            + (f"still settling: {', '.join(settling)}." if settling else
+               f"no start-up bias found in {len(tested)} place{'s' if len(tested) != 1 else ''} tested"
+               + (f"; {len(checks) - len(tested)} had a warm-up of five mean stays or more." if len(tested) < len(checks)
+                  else "."))
+        )
+    return "<h2>How far to trust them</h2>" + "".join(f"<p>{html.escape(line)}</p>" for line in lines) if lines else ""
+
+
 def _headline_table(summary: pd.DataFrame, heading: str) -> str:
+    """Each headline indicator with its interval, rounded to what the interval supports (sim.report.numbers).
+
+    Where a queue grew without bound in some replication, readings that assume a steady state say so.
+    """
     rows = summary.set_index("indicator")
-    body = "".join(
-        f"<tr><td>{html.escape(figures.plain(name))}</td><td>{_number(rows.loc[name, 'mean'])}</td>"
-        f"<td>{_number(rows.loc[name, 'ci_low'])} to {_number(rows.loc[name, 'ci_high'])}</td></tr>"
-        for name in HEADLINE if name in rows.index
-    )
-    return f"<h2>{html.escape(heading)}</h2><table><tr><th>indicator</th><th>mean</th><th>95 % interval</th></tr>{body}</table>"
+    unsteady = "unstable_share" in rows.index and rows.loc["unstable_share", "mean"] > 0
+    note = "<td class=\"unsteady\">not a steady state: a queue never cleared</td>" if unsteady else ""
+    body = ""
+    for name in HEADLINE:
+        if name not in rows.index:
+            continue
+        row = rows.loc[name]
+        text = format_estimate(row["mean"], row.ci_low, row.ci_high, INDICATORS[name][0])
+        value, _, interval = text.partition(" (")
+        flagged = note if name in STEADY_STATE_READINGS else ("<td></td>" if unsteady else "")
+        body += (f"<tr><td>{html.escape(figures.plain(name))}</td><td>{html.escape(value)}</td>"
+                 f"<td>{html.escape(interval.rstrip(')')) or '-'}</td>{flagged}</tr>")
+    extra = "<th>note</th>" if unsteady else ""
+    return (f"<h2>{html.escape(heading)}</h2><table><tr><th>indicator</th><th>mean</th><th>95 % interval</th>{extra}</tr>"
+            f"{body}</table>")
 
 
 def _cell(text: str, clear: bool = True) -> str:

@@ -24,7 +24,7 @@ NAME_RULE = "letters, digits and . _ = + - only (no spaces), starting with a let
 # Upper bounds: each keeps a typo (an extra nought, 1e12) from exhausting the machine's memory or time.
 # They sit far above any real borough's figures; each field's description says its bound and why.
 MAX_DURATION_DAYS = 36_500  # 100 years: no stay, wait or episode is longer
-MAX_HORIZON_DAYS = 7_305  # 20 years: memory and time grow with the days simulated
+MAX_HORIZON_DAYS = 36_500  # 100 years (queueing checks run long horizons); memory is bounded by MAX_ARRIVALS
 MAX_WARMUP_DAYS = 3_650  # 10 years
 MAX_REPLICATIONS = 10_000  # each keeps its tables in memory; 10,000 gives intervals far narrower than any need
 MAX_CAPACITY = 1_000_000  # beds, places, packages: a capacity costs nothing to hold, but more is a typo
@@ -97,6 +97,28 @@ class Gamma(MeanAndSd):
     distribution: Literal["gamma"]
 
 
+class Weibull(MeanAndSd):
+    """Weibull-distributed duration given by its mean and standard deviation (sd/mean from 0.002 to 1000).
+
+    Written by `fit-inputs` when a Weibull law fits a stay best; its shape
+    follows from sd/mean, its scale from the mean.
+    """
+
+    distribution: Literal["weibull"]
+
+    @model_validator(mode="after")
+    def _shape_exists(self) -> Weibull:
+        ratio = self.sd / self.mean
+        if not WEIBULL_SD_RATIO[0] <= ratio <= WEIBULL_SD_RATIO[1]:
+            raise ValueError(
+                f"sd / mean = {ratio:g}; expected between {WEIBULL_SD_RATIO[0]:g} and {WEIBULL_SD_RATIO[1]:g} for a Weibull"
+            )
+        return self
+
+
+WEIBULL_SD_RATIO = (0.002, 1000.0)  # shapes from about 640 down to about 0.09
+
+
 class Fixed(Section):
     """The same duration for everyone (zero switches a step off)."""
 
@@ -134,10 +156,10 @@ class Empirical(Section):
 
 
 Distribution = Annotated[
-    Lognormal | Exponential | Gamma | Fixed | Empirical,
+    Lognormal | Exponential | Gamma | Weibull | Fixed | Empirical,
     Field(discriminator="distribution"),
 ]
-DISTRIBUTION_KINDS = ("lognormal", "exponential", "gamma", "fixed", "empirical")
+DISTRIBUTION_KINDS = ("lognormal", "exponential", "gamma", "weibull", "fixed", "empirical")
 
 
 class ByPathway(Section):
@@ -181,8 +203,8 @@ class Run(Section):
         "(10 years: memory and time grow with the days simulated)", ge=0, le=MAX_WARMUP_DAYS,
     )
     horizon_days: float = param(
-        "days", f"Simulated time whose results are kept; at most {MAX_HORIZON_DAYS:,} (20 years: memory and time "
-        "grow with the days simulated)", gt=0, le=MAX_HORIZON_DAYS,
+        "days", f"Simulated time whose results are kept; at most {MAX_HORIZON_DAYS:,} (100 years: time grows with the "
+        "days simulated; memory is bounded by the admission requests of a run, see demand)", gt=0, le=MAX_HORIZON_DAYS,
     )
     replications: int = param(
         "count", f"Independent replications (overridden by --replications); at most {MAX_REPLICATIONS:,} "
