@@ -57,7 +57,7 @@ if TYPE_CHECKING:
 MANIFEST = "tasks.json"
 TASKS = "tasks"
 FORMAT = 2  # of a task file; a task of another format is run again
-MAX_TASK_BYTES = 256 * 2**20  # far above a 20-year census; a bigger file is not ours and is not read
+MAX_TASK_BYTES = 256 * 2**20  # far above a 100-year census; a bigger file is not ours and is not read
 NAMED_AT_MOST = 5  # damaged tasks named one by one on stderr; then a count
 
 
@@ -74,6 +74,7 @@ class TaskStore:
         self.damaged = 0
         self.saved = 0  # replications saved by this command
         self.keys: dict[str, str] = {}  # scenario name -> key, of the scenarios asked about
+        self._computed: dict[int, tuple[Scenario, str]] = {}  # id -> (scenario, its key): each hashed once
         ensure_folder(out_dir)
         weakref.finalize(self, _unlock_folder, _lock_folder(out_dir))
         self._claim(name, fingerprint)
@@ -111,7 +112,7 @@ class TaskStore:
         A task file that is there but damaged or foreign is named on stderr
         and counts as not done, so it is run again and replaced.
         """
-        self.keys[scenario.name] = scenario_key(scenario)
+        self.keys[scenario.name] = self._key(scenario)
         path = self.path(scenario.name, replication)
         if not os.path.lexists(path):
             return False
@@ -129,7 +130,7 @@ class TaskStore:
         record: dict[str, Any] = {
             "format": FORMAT,
             "scenario": name,
-            "key": self.keys.setdefault(name, scenario_key(scenario)),
+            "key": self._key(scenario),
             "replication": result.replication,
             "indicators": result.indicators,
             "census": result.census.tolist(),
@@ -144,6 +145,12 @@ class TaskStore:
         text = json.dumps(record)
         write_atomically(self.path(name, result.replication), lambda tmp: tmp.write_text(text, encoding="utf-8"))
         self.saved += 1
+
+    def _key(self, scenario: Scenario) -> str:
+        """The scenario's key, hashed once per scenario object (a batch asks for each of its tasks)."""
+        if id(scenario) not in self._computed:  # the scenario is kept with its key, so its id is not reused
+            self._computed[id(scenario)] = (scenario, scenario_key(scenario))
+        return self._computed[id(scenario)][1]
 
     def load(self, scenario: str, replication: int, spells: bool = False) -> ReplicationResult:
         """A finished replication, checked again (a file damaged since `done` stops the command, naming it)."""
