@@ -22,7 +22,6 @@ table of those stays is written instead.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
