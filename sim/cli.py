@@ -338,14 +338,20 @@ def command_sensitivity(args: argparse.Namespace) -> None:
     out_dir = args.out or Path("results") / f"{config.name}-{config.method}"
     workers = worker_count(args.workers)
     started = time.perf_counter()
-    table = run_sensitivity(config, path, out_dir, workers, args.scheduler, progress=not args.quiet,
-                            parquet=args.format == "parquet")
+    table, warnings = run_sensitivity(config, path, out_dir, workers, args.scheduler, progress=not args.quiet,
+                                      parquet=args.format == "parquet")
     write_report_if_asked(args, out_dir)
+    print_sensitivity(table)
+    print(f"{config.name}: {config.method} in {time.perf_counter() - started:.1f} s; results in {out_dir}/", file=sys.stderr)
+    print_warnings(warnings)
+
+
+def print_sensitivity(table) -> None:
+    """The three parameters each indicator hangs on most."""
     main_index = table[table["index"].isin(["mu_star", "ST"])]
     for indicator, rows in main_index.groupby("indicator", sort=False):
         ranked = rows.sort_values("value", ascending=False).parameter.tolist()
         print(f"{indicator}: {', '.join(ranked[:3])}")
-    print(f"{config.name}: {config.method} in {time.perf_counter() - started:.1f} s; results in {out_dir}/", file=sys.stderr)
 
 
 def command_calibrate(args: argparse.Namespace) -> None:
@@ -356,8 +362,8 @@ def command_calibrate(args: argparse.Namespace) -> None:
     workers = worker_count(args.workers)
     started = time.perf_counter()
     result = run_calibration(calibration, out_dir, workers, args.scheduler, progress=not args.quiet)
-    fit = write_calibration(calibration, result, out_dir, args.config, time.perf_counter() - started, workers,
-                            parquet=args.format == "parquet")
+    fit, warnings = write_calibration(calibration, result, out_dir, args.config, time.perf_counter() - started, workers,
+                                      parquet=args.format == "parquet")
     write_report_if_asked(args, out_dir)
     for row in fit.itertuples():
         print(f"{row.target:32s} observed {row.observed:10.4g}  simulated {row.simulated:10.4g}  z {row.z:+6.2f}  {row.status}")
@@ -369,6 +375,7 @@ def command_calibrate(args: argparse.Namespace) -> None:
         f"{time.perf_counter() - started:.1f} s; results in {out_dir}/",
         file=sys.stderr,
     )
+    print_warnings(warnings)
 
 
 def command_census(args: argparse.Namespace) -> None:

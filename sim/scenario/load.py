@@ -8,6 +8,7 @@ error names the file an analyst has to open.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import os
@@ -43,16 +44,30 @@ def load_scenario(path: str | Path, overrides: list[str | Override] | None = Non
     other settings files pass an Override naming themselves.
     """
     data, provenance = read_merged(Path(path))
+    return with_overrides(data, provenance, overrides or [], str(path))
+
+
+def scenario_from_data(data: dict, overrides: list[str | Override] | None = None, source: str = "record") -> Scenario:
+    """A scenario from a resolved scenario's data (as recorded in a results folder's run.json), with overrides.
+
+    What a rerun starts from, and what sensitivity points and calibration
+    evaluations are built on, so that none of them has to read the files again.
+    """
+    return with_overrides(copy.deepcopy(data), {}, overrides or [], source)
+
+
+def with_overrides(data: dict, provenance: dict[tuple, str], overrides: list[str | Override], file: str) -> Scenario:
+    """Apply the overrides to merged data, read a census it names, and validate."""
     folders = {SET_SOURCE: Path.cwd()}
-    for override in overrides or []:
+    for override in overrides:
         override = Override(override) if isinstance(override, str) else override
         folders[override.source] = override.folder or Path.cwd()
         apply_override(data, provenance, override.assignment, override.source)
     if isinstance(data.get("census"), str):  # a file name: read it, relative to the file that named it
-        source = provenance.get(("census",), str(path))
+        source = provenance.get(("census",), file)
         folder = folders.get(source) or Path(source).parent
         data["census"] = read_census(folder / data["census"])
-    return validate_scenario(data, provenance, str(path))
+    return validate_scenario(data, provenance, file)
 
 
 def scenario_hash(scenario: Scenario) -> str:
