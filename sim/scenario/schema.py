@@ -60,15 +60,16 @@ class MeanAndSd(Section):
 
     mean: float = param("days", f"Mean duration; at most {MAX_DURATION_DAYS:,} (100 years)", gt=0, le=MAX_DURATION_DAYS)
     sd: float = param(
-        "days",
-        f"Standard deviation of the duration; at most {MAX_DURATION_DAYS:,}, and between {CV_RANGE[0]:g} and "
-        f"{CV_RANGE[1]:g} times the mean (beyond that the distribution's quantiles overflow)",
-        gt=0,
+        "days", f"Standard deviation of the duration; at most {MAX_DURATION_DAYS:,} (100 years)", gt=0,
         le=MAX_DURATION_DAYS,
     )
 
+
+class BoundedSpread(MeanAndSd):
+    """A lognormal or gamma duration: sd from 0.0001 to 100 times the mean (beyond, its quantiles overflow)."""
+
     @model_validator(mode="after")
-    def _spread_computable(self) -> MeanAndSd:
+    def _spread_computable(self) -> BoundedSpread:
         low, high = CV_RANGE
         if not low <= self.sd / self.mean <= high:
             raise ValueError(
@@ -78,8 +79,8 @@ class MeanAndSd(Section):
         return self
 
 
-class Lognormal(MeanAndSd):
-    """Right-skewed duration given by its mean and standard deviation."""
+class Lognormal(BoundedSpread):
+    """Right-skewed duration given by its mean and standard deviation (sd from 0.0001 to 100 times the mean)."""
 
     distribution: Literal["lognormal"]
 
@@ -91,8 +92,8 @@ class Exponential(Section):
     mean: float = param("days", f"Mean duration; at most {MAX_DURATION_DAYS:,} (100 years)", gt=0, le=MAX_DURATION_DAYS)
 
 
-class Gamma(MeanAndSd):
-    """Gamma-distributed duration given by its mean and standard deviation."""
+class Gamma(BoundedSpread):
+    """Gamma-distributed duration given by its mean and standard deviation (sd from 0.0001 to 100 times the mean)."""
 
     distribution: Literal["gamma"]
 
