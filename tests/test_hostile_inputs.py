@@ -332,7 +332,7 @@ def calibration_case(name: str, changes: dict, key: str) -> Case:
 
 
 def settings_cases() -> list[Case]:
-    grid = {f"services.reablement.places": list(range(100, 110)), "acute.beds": list(range(200, 210)),
+    grid = {"services.reablement.places": list(range(100, 110)), "acute.beds": list(range(200, 210)),
             "discharge.end_hour": list(range(10, 20)), "services.intermediate_care.places": list(range(40, 50))}
     package = lambda components: {"packages": [{"scenario": "more_beds", "components": components}]}  # noqa: E731
     return [

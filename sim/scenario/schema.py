@@ -99,7 +99,7 @@ class Gamma(BoundedSpread):
 
 
 class Weibull(MeanAndSd):
-    """Weibull-distributed duration given by its mean and standard deviation (sd/mean from 0.002 to 1000).
+    """Weibull-distributed duration given by its mean and standard deviation (sd/mean from 0.002 to 100).
 
     Written by `fit-inputs` when a Weibull law fits a stay best; its shape
     follows from sd/mean, its scale from the mean.
@@ -117,7 +117,7 @@ class Weibull(MeanAndSd):
         return self
 
 
-WEIBULL_SD_RATIO = (0.002, 1000.0)  # shapes from about 640 down to about 0.09
+WEIBULL_SD_RATIO = (0.002, CV_RANGE[1])  # shapes from about 640 down to about 0.12 (the upper end: every mean-and-sd law's)
 
 
 class Fixed(Section):
