@@ -56,7 +56,8 @@ class Section(BaseModel):
 
 
 class MeanAndSd(Section):
-    """A duration given by its mean and standard deviation."""
+    """A duration given by its mean and standard deviation (sd from 0.0001 to 100 times the mean: beyond, the
+    lognormal's and gamma's quantiles overflow)."""
 
     mean: float = param("days", f"Mean duration; at most {MAX_DURATION_DAYS:,} (100 years)", gt=0, le=MAX_DURATION_DAYS)
     sd: float = param(
@@ -64,12 +65,8 @@ class MeanAndSd(Section):
         le=MAX_DURATION_DAYS,
     )
 
-
-class BoundedSpread(MeanAndSd):
-    """A lognormal or gamma duration: sd from 0.0001 to 100 times the mean (beyond, its quantiles overflow)."""
-
     @model_validator(mode="after")
-    def _spread_computable(self) -> BoundedSpread:
+    def _spread_computable(self) -> MeanAndSd:
         low, high = CV_RANGE
         if not low <= self.sd / self.mean <= high:
             raise ValueError(
@@ -79,7 +76,7 @@ class BoundedSpread(MeanAndSd):
         return self
 
 
-class Lognormal(BoundedSpread):
+class Lognormal(MeanAndSd):
     """Right-skewed duration given by its mean and standard deviation (sd from 0.0001 to 100 times the mean)."""
 
     distribution: Literal["lognormal"]
@@ -92,7 +89,7 @@ class Exponential(Section):
     mean: float = param("days", f"Mean duration; at most {MAX_DURATION_DAYS:,} (100 years)", gt=0, le=MAX_DURATION_DAYS)
 
 
-class Gamma(BoundedSpread):
+class Gamma(MeanAndSd):
     """Gamma-distributed duration given by its mean and standard deviation (sd from 0.0001 to 100 times the mean)."""
 
     distribution: Literal["gamma"]
