@@ -56,12 +56,14 @@ class Section(BaseModel):
 
 
 class MeanAndSd(Section):
-    """A duration given by its mean and standard deviation (sd from 0.0001 to 100 times the mean: beyond, the
-    lognormal's and gamma's quantiles overflow)."""
+    """A duration given by its mean and standard deviation."""
 
     mean: float = param("days", f"Mean duration; at most {MAX_DURATION_DAYS:,} (100 years)", gt=0, le=MAX_DURATION_DAYS)
     sd: float = param(
-        "days", f"Standard deviation of the duration; at most {MAX_DURATION_DAYS:,} (100 years)", gt=0,
+        "days",
+        f"Standard deviation of the duration; at most {MAX_DURATION_DAYS:,}, and between {CV_RANGE[0]:g} and "
+        f"{CV_RANGE[1]:g} times the mean (beyond that the distribution's quantiles overflow)",
+        gt=0,
         le=MAX_DURATION_DAYS,
     )
 
@@ -77,7 +79,7 @@ class MeanAndSd(Section):
 
 
 class Lognormal(MeanAndSd):
-    """Right-skewed duration given by its mean and standard deviation (sd from 0.0001 to 100 times the mean)."""
+    """Right-skewed duration given by its mean and standard deviation."""
 
     distribution: Literal["lognormal"]
 
@@ -90,7 +92,7 @@ class Exponential(Section):
 
 
 class Gamma(MeanAndSd):
-    """Gamma-distributed duration given by its mean and standard deviation (sd from 0.0001 to 100 times the mean)."""
+    """Gamma-distributed duration given by its mean and standard deviation."""
 
     distribution: Literal["gamma"]
 
