@@ -214,7 +214,9 @@ def quiet_dask() -> Iterator[None]:
     What went wrong is said once, by us, in words; a library traceback adds
     nothing a planner can act on.
     """
-    loggers = [logging.getLogger(name) for name in ("distributed", "tornado", "asyncio")]
+    families = ("distributed", "tornado", "asyncio")  # dask's logging config sets some of their children's levels
+    names = {*families, *(n for n in logging.root.manager.loggerDict if n.split(".")[0] in families)}
+    loggers = [logging.getLogger(name) for name in sorted(names)]
     levels = [logger.level for logger in loggers]
     for logger in loggers:
         logger.setLevel(logging.CRITICAL + 1)
