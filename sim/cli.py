@@ -214,6 +214,12 @@ def build_parser() -> ArgumentParser:
     synthetic.add_argument("--replication", type=non_negative_int, default=0, help="which replication (default 0)")
     add_flags(synthetic, "seed", "set", out="folder for spells_extract.csv (required)")
 
+    rerun = commands.add_parser(
+        "rerun", help="run again what a results folder holds, from its run.json alone (the tables come out the same)"
+    )
+    rerun.add_argument("folder", type=Path, help="results folder of run, batch, compare, sensitivity, calibrate or backtest")
+    add_flags(rerun, "workers", "scheduler", "report", "quiet", out="results folder (default: FOLDER-rerun)")
+
     report = commands.add_parser("report", help="write a self-contained report.html with figures from a results folder")
     report.add_argument("folder", type=Path, help="results folder of run, batch, sensitivity, calibrate or backtest")
     add_flags(report, "rank_by", out="folder for report.html and its figure PNGs (default: the results folder)")
@@ -320,6 +326,7 @@ def run_and_rank(args: argparse.Namespace, plan, source: str) -> None:
     replications, warnings = run_batch(
         plan, out_dir, source, workers=workers, scheduler=args.scheduler, progress=not args.quiet,
         parquet=args.format == "parquet", precision=args.precision, max_replications=args.max_replications,
+        command=args.command,
     )
     write_report_if_asked(args, out_dir)
     print("\n".join(summary_lines(pd.read_csv(out_dir / "comparison.csv"), args.rank_by, replications)))
@@ -410,9 +417,7 @@ def command_census(args: argparse.Namespace) -> None:
 
 
 def command_backtest(args: argparse.Namespace) -> None:
-    from sim.backtest import read_observed, write_backtest
-    from sim.results import write_run
-    from sim.runner import run_replications
+    from sim.backtest import read_observed, run_backtest
     from sim.scenario import load_scenario
 
     observed = read_observed(args.observed)
@@ -429,16 +434,18 @@ def command_backtest(args: argparse.Namespace) -> None:
     out_dir = args.out or Path("results") / f"{scenario.name}-backtest"
     workers = worker_count(args.workers, scenario.run.replications)
     started = time.perf_counter()
-    results = run_replications(scenario, workers=workers, progress=not args.quiet, scheduler=args.scheduler)
-    parquet = args.format == "parquet"
-    write_run(out_dir, scenario, args.scenario, results, time.perf_counter() - started, workers, overrides,
-              parquet=parquet)
-    coverage = write_backtest(out_dir, observed, results, parquet)
+    coverage, warnings = run_backtest(scenario, observed, out_dir, args.scenario, overrides, workers, args.scheduler,
+                                      not args.quiet, args.format == "parquet")
     write_report_if_asked(args, out_dir)
+    print_coverage(coverage)
+    print(f"{scenario.name}: back-test in {time.perf_counter() - started:.1f} s; results in {out_dir}/", file=sys.stderr)
+    print_warnings(warnings)
+
+
+def print_coverage(coverage) -> None:
     for row in coverage.itertuples():
         print(f"{row.measure:18s} {row.inside_share:6.1%} of {row.days} observed days inside the simulated 90 % band; "
               f"median off by {row.mean_error:+.1f} on average")
-    print(f"{scenario.name}: back-test in {time.perf_counter() - started:.1f} s; results in {out_dir}/", file=sys.stderr)
 
 
 def command_fit_inputs(args: argparse.Namespace) -> None:
@@ -505,6 +512,18 @@ def fit_inputs_command(args: argparse.Namespace) -> str:
     return " ".join(parts)
 
 
+def command_rerun(args: argparse.Namespace) -> None:
+    from sim.rerun import rerun
+
+    out_dir = args.out or args.folder.with_name(f"{args.folder.name}-rerun")
+    started = time.perf_counter()
+    command, warnings = rerun(args.folder, out_dir, worker_count(args.workers), args.scheduler, not args.quiet)
+    write_report_if_asked(args, out_dir)
+    print(f"{args.folder}: its {command} rerun in {time.perf_counter() - started:.1f} s; results in {out_dir}/",
+          file=sys.stderr)
+    print_warnings(warnings)
+
+
 def command_report(args: argparse.Namespace) -> None:
     from sim.report import write_report
 
@@ -553,6 +572,7 @@ COMMANDS = {
     "backtest": command_backtest,
     "fit-inputs": command_fit_inputs,
     "synthetic-extract": command_synthetic_extract,
+    "rerun": command_rerun,
     "report": command_report,
     "bench": command_bench,
 }
