@@ -9,6 +9,7 @@ and a 90 % band (5th to 95th centile); a model that forecasts well has about
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +18,9 @@ import pandas as pd
 from sim.errors import InputError
 from sim.model import CENSUS_COLUMNS
 from sim.files import write_atomically, write_tables
-from sim.runner import ReplicationResult
+from sim.results import write_run
+from sim.runner import ReplicationResult, run_replications
+from sim.scenario import Scenario
 
 BAND = (0.05, 0.95)
 DAILY_COLUMNS = ["day", "measure", "observed", "simulated_median", "simulated_low", "simulated_high", "inside"]
@@ -113,3 +116,16 @@ def write_backtest(
     write_tables(out_dir, {"backtest.csv": daily, "coverage.csv": coverage}, parquet)
     write_backtest_plot(daily, out_dir / "backtest.png")
     return coverage
+
+
+def run_backtest(
+    scenario: Scenario, observed: pd.DataFrame, out_dir: Path, scenario_file: str, overrides: list[str],
+    workers: int = 1, scheduler: str | None = None, progress: bool = True, parquet: bool = False,
+) -> tuple[pd.DataFrame, list[dict[str, str]]]:
+    """Simulate forward from the scenario's census and write the run's tables and the back-test's; return the
+    coverage table and the warnings. run.json records the observed series too, so the back-test can be rerun."""
+    started = time.perf_counter()
+    results = run_replications(scenario, workers=workers, progress=progress, scheduler=scheduler)
+    warnings = write_run(out_dir, scenario, scenario_file, results, time.perf_counter() - started, workers, overrides,
+                         parquet=parquet, command="backtest", record={"observed": observed.to_dict(orient="list")})
+    return write_backtest(out_dir, observed, results, parquet), warnings

@@ -1,6 +1,8 @@
 """The command line: parse, call, map errors to exit statuses. No logic of its own.
 
-Exit status: 0 success, 2 bad input (scenario, option, file), 1 anything else.
+Exit status: 0 success, 2 bad input (scenario, option, file), 1 anything else
+(a full disk, a lost cluster, a bug), 130 after Ctrl-C and 143 after SIGTERM
+(finished replications kept).
 Progress goes to stderr; results go to files.
 """
 
@@ -9,16 +11,19 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
+import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from sim import __version__
-from sim.errors import InputError
+from sim.errors import InputError, Interrupted, MachineError
 from sim.precision import DEFAULT_CAP
-from sim.scenario.schema import CENSUS_PLACES
+from sim.scenario.schema import CENSUS_PLACES, MAX_REPLICATIONS
 
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
 DEFAULT_TEMPLATE = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.yaml"
@@ -31,16 +36,17 @@ class ArgumentParser(argparse.ArgumentParser):
         raise InputError(f"{self.prog}: {message} (see --help)")
 
 
-def whole_number(minimum: int) -> Callable[[str], int]:
-    """An argparse type: a whole number of at least `minimum`."""
+def whole_number(minimum: int, maximum: int | None = None) -> Callable[[str], int]:
+    """An argparse type: a whole number of at least `minimum` (and at most `maximum`)."""
 
     def parse(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"value {text!r}: expected a whole number") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"value {text!r}: expected a whole number of {minimum} or more")
+            raise argparse.ArgumentTypeError(f"value {text[:40]!r}: expected a whole number") from None
+        if value < minimum or (maximum is not None and value > maximum):
+            bounds = f"from {minimum} to {maximum:,}" if maximum is not None else f"of {minimum} or more"
+            raise argparse.ArgumentTypeError(f"value {text[:40]!r}: expected a whole number {bounds}")
         return value
 
     return parse
@@ -96,7 +102,7 @@ SHARED_FLAGS: dict[str, tuple[tuple, dict]] = {
         help="add replications until the 95 %% interval of every key indicator is within this share of its mean "
              "(e.g. 0.02: within 2 %%); starts at 10, see --max-replications")),
     "max_replications": (("--max-replications",), dict(
-        type=whole_number(2), default=DEFAULT_CAP, metavar="N",
+        type=whole_number(2, MAX_REPLICATIONS), default=DEFAULT_CAP, metavar="N",
         help=f"with --precision: stop at N replications even if the precision is not reached (default {DEFAULT_CAP})")),
     "report": (("--report",), dict(action="store_true", help="also write report.html into the results folder")),
     "quiet": (("--quiet",), dict(action="store_true", help="no progress bar")),
@@ -207,6 +213,12 @@ def build_parser() -> ArgumentParser:
     synthetic.add_argument("--years", type=float, default=2.0, help="spells admitted in the run's last YEARS years (default 2)")
     synthetic.add_argument("--replication", type=non_negative_int, default=0, help="which replication (default 0)")
     add_flags(synthetic, "seed", "set", out="folder for spells_extract.csv (required)")
+
+    rerun = commands.add_parser(
+        "rerun", help="run again what a results folder holds, from its run.json alone (the tables come out the same)"
+    )
+    rerun.add_argument("folder", type=Path, help="results folder of run, batch, compare, sensitivity, calibrate or backtest")
+    add_flags(rerun, "workers", "scheduler", "report", "quiet", out="results folder (default: FOLDER-rerun)")
 
     report = commands.add_parser("report", help="write a self-contained report.html with figures from a results folder")
     report.add_argument("folder", type=Path, help="results folder of run, batch, sensitivity, calibrate or backtest")
@@ -321,6 +333,7 @@ def run_and_rank(args: argparse.Namespace, plan, source: str) -> None:
     replications, warnings = run_batch(
         plan, out_dir, source, workers=workers, scheduler=args.scheduler, progress=not args.quiet,
         parquet=args.format == "parquet", precision=args.precision, max_replications=args.max_replications,
+        command=args.command,
     )
     write_report_if_asked(args, out_dir)
     print("\n".join(summary_lines(pd.read_csv(out_dir / "comparison.csv"), args.rank_by, replications)))
@@ -339,14 +352,20 @@ def command_sensitivity(args: argparse.Namespace) -> None:
     out_dir = args.out or Path("results") / f"{config.name}-{config.method}"
     workers = worker_count(args.workers)
     started = time.perf_counter()
-    table = run_sensitivity(config, path, out_dir, workers, args.scheduler, progress=not args.quiet,
-                            parquet=args.format == "parquet")
+    table, warnings = run_sensitivity(config, path, out_dir, workers, args.scheduler, progress=not args.quiet,
+                                      parquet=args.format == "parquet")
     write_report_if_asked(args, out_dir)
+    print_sensitivity(table)
+    print(f"{config.name}: {config.method} in {time.perf_counter() - started:.1f} s; results in {out_dir}/", file=sys.stderr)
+    print_warnings(warnings)
+
+
+def print_sensitivity(table) -> None:
+    """The three parameters each indicator hangs on most."""
     main_index = table[table["index"].isin(["mu_star", "ST"])]
     for indicator, rows in main_index.groupby("indicator", sort=False):
         ranked = rows.sort_values("value", ascending=False).parameter.tolist()
         print(f"{indicator}: {', '.join(ranked[:3])}")
-    print(f"{config.name}: {config.method} in {time.perf_counter() - started:.1f} s; results in {out_dir}/", file=sys.stderr)
 
 
 def command_calibrate(args: argparse.Namespace) -> None:
@@ -357,8 +376,8 @@ def command_calibrate(args: argparse.Namespace) -> None:
     workers = worker_count(args.workers)
     started = time.perf_counter()
     result = run_calibration(calibration, out_dir, workers, args.scheduler, progress=not args.quiet)
-    fit = write_calibration(calibration, result, out_dir, args.config, time.perf_counter() - started, workers,
-                            parquet=args.format == "parquet")
+    fit, warnings = write_calibration(calibration, result, out_dir, args.config, time.perf_counter() - started, workers,
+                                      parquet=args.format == "parquet")
     write_report_if_asked(args, out_dir)
     for row in fit.itertuples():
         print(f"{row.target:32s} observed {row.observed:10.4g}  simulated {row.simulated:10.4g}  z {row.z:+6.2f}  {row.status}")
@@ -370,12 +389,13 @@ def command_calibrate(args: argparse.Namespace) -> None:
         f"{time.perf_counter() - started:.1f} s; results in {out_dir}/",
         file=sys.stderr,
     )
+    print_warnings(warnings)
 
 
 def command_census(args: argparse.Namespace) -> None:
     from sim.model import CENSUS_COLUMNS, draw_arrivals, simulate
     from sim.model.census_start import census_of
-    from sim.files import write_atomically
+    from sim.files import check_replaceable, ensure_folder, write_atomically
     from sim.scenario import load_scenario
     from sim.scenario.census import write_census
     from sim.streams import Streams
@@ -385,10 +405,12 @@ def command_census(args: argparse.Namespace) -> None:
     at = scenario.run.horizon_days if args.at is None else args.at
     if not -scenario.run.warmup_days <= at <= scenario.run.horizon_days:
         raise InputError(f"--at {at:g}: outside the run; expected a day from {-scenario.run.warmup_days:g} to {scenario.run.horizon_days:g}")
+    census_file = args.out / f"census_day{at:g}.csv"
+    ensure_folder(args.out)  # before simulating: a wrong --out is told at once
+    check_replaceable(census_file)
     streams = Streams(scenario.run.seed, args.replication)
     records = simulate(scenario, draw_arrivals(scenario, streams), streams)
     entries = [e for e in census_of(records, scenario, at, seed=scenario.run.seed) if not args.places or e.place in args.places]
-    census_file = args.out / f"census_day{at:g}.csv"
     write_atomically(census_file, lambda tmp: write_census(tmp, entries))
     if args.daily:
         import pandas as pd
@@ -402,9 +424,7 @@ def command_census(args: argparse.Namespace) -> None:
 
 
 def command_backtest(args: argparse.Namespace) -> None:
-    from sim.backtest import read_observed, write_backtest
-    from sim.results import write_run
-    from sim.runner import run_replications
+    from sim.backtest import read_observed, run_backtest
     from sim.scenario import load_scenario
 
     observed = read_observed(args.observed)
@@ -421,16 +441,18 @@ def command_backtest(args: argparse.Namespace) -> None:
     out_dir = args.out or Path("results") / f"{scenario.name}-backtest"
     workers = worker_count(args.workers, scenario.run.replications)
     started = time.perf_counter()
-    results = run_replications(scenario, workers=workers, progress=not args.quiet, scheduler=args.scheduler)
-    parquet = args.format == "parquet"
-    write_run(out_dir, scenario, args.scenario, results, time.perf_counter() - started, workers, overrides,
-              parquet=parquet)
-    coverage = write_backtest(out_dir, observed, results, parquet)
+    coverage, warnings = run_backtest(scenario, observed, out_dir, args.scenario, overrides, workers, args.scheduler,
+                                      not args.quiet, args.format == "parquet")
     write_report_if_asked(args, out_dir)
+    print_coverage(coverage)
+    print(f"{scenario.name}: back-test in {time.perf_counter() - started:.1f} s; results in {out_dir}/", file=sys.stderr)
+    print_warnings(warnings)
+
+
+def print_coverage(coverage) -> None:
     for row in coverage.itertuples():
         print(f"{row.measure:18s} {row.inside_share:6.1%} of {row.days} observed days inside the simulated 90 % band; "
               f"median off by {row.mean_error:+.1f} on average")
-    print(f"{scenario.name}: back-test in {time.perf_counter() - started:.1f} s; results in {out_dir}/", file=sys.stderr)
 
 
 def command_fit_inputs(args: argparse.Namespace) -> None:
@@ -497,6 +519,18 @@ def fit_inputs_command(args: argparse.Namespace) -> str:
     return " ".join(parts)
 
 
+def command_rerun(args: argparse.Namespace) -> None:
+    from sim.rerun import rerun
+
+    out_dir = args.out or args.folder.with_name(f"{args.folder.name}-rerun")
+    started = time.perf_counter()
+    command, warnings = rerun(args.folder, out_dir, worker_count(args.workers), args.scheduler, not args.quiet)
+    write_report_if_asked(args, out_dir)
+    print(f"{args.folder}: its {command} rerun in {time.perf_counter() - started:.1f} s; results in {out_dir}/",
+          file=sys.stderr)
+    print_warnings(warnings)
+
+
 def command_report(args: argparse.Namespace) -> None:
     from sim.report import write_report
 
@@ -553,6 +587,7 @@ COMMANDS = {
     "backtest": command_backtest,
     "fit-inputs": command_fit_inputs,
     "synthetic-extract": command_synthetic_extract,
+    "rerun": command_rerun,
     "report": command_report,
     "app": command_app,
     "bench": command_bench,
@@ -561,18 +596,41 @@ COMMANDS = {
 
 def main(argv: list[str] | None = None) -> int:
     try:
-        args = build_parser().parse_args(argv)
-        COMMANDS[args.command](args)
+        with signals_as_interruptions():
+            args = build_parser().parse_args(argv)
+            COMMANDS[args.command](args)
     except InputError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+    except MachineError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_FAILURE
+    except KeyboardInterrupt as stop:  # Ctrl-C or SIGTERM: what was kept is in the message (sim.errors.Interrupted)
+        number = getattr(stop, "signal_number", signal.SIGINT)
+        said = f": {stop}" if str(stop) else ""
+        print(f"interrupted by {signal.Signals(number).name}{said}", file=sys.stderr)
+        return 128 + number
     except Exception as error:  # a bug or the machine: say what, briefly
         print(f"failed: {type(error).__name__}: {error}", file=sys.stderr)
         return EXIT_FAILURE
     return EXIT_OK
+
+
+@contextmanager
+def signals_as_interruptions() -> Iterator[None]:
+    """SIGTERM interrupts like Ctrl-C does, so `kill PID` also stops the workers and keeps finished work."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(number: int, frame: object) -> None:
+        raise Interrupted(signal_number=number)
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def main_entry() -> None:

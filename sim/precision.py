@@ -40,6 +40,7 @@ class Precision:
 
     target: float  # relative half-width asked for, e.g. 0.02
     cap: int  # at most this many replications
+    start: int  # replications of the first round
     replications: int  # run in the end
     needed: int | None  # the smallest count from which every key indicator stayed within the target
     reached: bool
@@ -77,7 +78,7 @@ def choose_replications(
     run_up_to: Callable[[int], pd.DataFrame], target: float, cap: int = DEFAULT_CAP, start: int = START
 ) -> Precision:
     """Run rounds of replications (run_up_to(n) runs replications 0..n-1 and returns their replications table)."""
-    n = min(max(start, 2), cap)
+    n = first = min(max(start, 2), cap)
     while True:
         table = run_up_to(n)
         widths = relative_half_widths(table, n)
@@ -86,11 +87,11 @@ def choose_replications(
             table = run_up_to(end)
             steady = all(within(relative_half_widths(table, k), target) for k in range(n, end + 1))
             if steady:
-                return Precision(target, cap, end, n, True, relative_half_widths(table, end))
+                return Precision(target, cap, first, end, n, True, relative_half_widths(table, end))
             n = end
             widths = relative_half_widths(table, n)
         if n >= cap:
-            return Precision(target, cap, n, None, False, widths)
+            return Precision(target, cap, first, n, None, False, widths)
         widest = max(widths.values()) if widths else math.inf
         expected = math.ceil(n * (widest / target) ** 2) if math.isfinite(widest) else 2 * n
         n = int(np.clip(expected, n + 1, min(2 * n, cap)))

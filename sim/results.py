@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from sim import __version__
-from sim.files import write_atomically, write_tables
+from sim.files import write_tables
 from sim.indicators import INDICATORS, JUDGEMENTS, range_of, unit_of
 from sim.model import CENSUS_COLUMNS
 from sim.precision import Precision
@@ -93,11 +93,14 @@ def write_run(
     overrides: list[str],
     precision: Precision | None = None,
     parquet: bool = False,
+    command: str = "run",
+    record: dict | None = None,
 ) -> list[dict[str, str]]:
     """Write summary.csv, replications.csv, daily.csv, los_histogram.csv (and spells.csv if listed) and run.json.
 
     Returns the warnings about how far the results can be trusted (sim.trust), also recorded in run.json
-    with what --precision found. parquet: also write each table as .parquet.
+    with what --precision found. parquet: also write each table as .parquet. `command` and `record` say in
+    run.json what produced it, with what a rerun needs beyond the resolved scenario (sim.rerun).
     """
     replications = replications_table((scenario.name, r.replication, r.indicators) for r in results)
     summary = summary_table(replications)
@@ -114,25 +117,38 @@ def write_run(
     }
     if results and results[0].spells is not None:
         tables["spells.csv"] = spells_table(scenario, results)
-    write_tables(out_dir, tables, parquet)
-    metadata = {
+    write_results(out_dir, tables, parquet, {
+        "command": command,
         "scenario": scenario.name,
         "scenario_file": scenario_file,
         "overrides": overrides,
         "scenario_hash": scenario_hash(scenario),
         "seed": scenario.run.seed,
         "replications": len(results),
-        "package": "sim",
-        "package_version": __version__,
+        "spells": "spells.csv" in tables,
+        "format": "parquet" if parquet else "csv",
         "seconds": round(seconds, 3),
         "workers": workers,
-        "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "python": platform.python_version(),
         "precision": precision.record() if precision else None,
         "warmup_check": [c.record() for c in checks],
         "warnings": warnings,
+        **(record or {}),
         "resolved_scenario": scenario.model_dump(mode="json"),
-    }
-    text = json.dumps(metadata, indent=2) + "\n"
-    write_atomically(out_dir / "run.json", lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    })
+    if "spells.csv" not in tables:  # an older run's listing would not match these tables
+        (out_dir / "spells.csv").unlink(missing_ok=True)
     return warnings
+
+
+def write_results(out_dir: Path, tables: dict[str, pd.DataFrame], parquet: bool, record: dict) -> None:
+    """Write the tables and run.json as one set (all or nothing, run.json last), run.json saying what made them.
+
+    Every results folder's run.json holds what its command was (`command`) and
+    enough to run it again (sim.rerun), with the package version, the Python
+    version and when it was made.
+    """
+    metadata = {**record, "package": "sim", "package_version": __version__, "python": platform.python_version(),
+                "created": datetime.now(UTC).isoformat(timespec="seconds")}
+    text = json.dumps(metadata, indent=2) + "\n"
+    run_json = {out_dir / "run.json": lambda tmp: tmp.write_text(text, encoding="utf-8")}
+    write_tables(out_dir, tables, parquet, also=run_json, last="run.json")  # all or nothing: never a mixture

@@ -10,9 +10,12 @@ in memory), and only what is not there yet is run.
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
-from concurrent.futures import Executor, as_completed
-from contextlib import contextmanager, nullcontext
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, CancelledError, Future, wait
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -20,7 +23,8 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from sim.executors import executor
+from sim.errors import Interrupted, MachineError
+from sim.executors import Workers, executor
 from sim.indicators import compute_indicators, los_counts
 from sim.model import draw_arrivals, simulate
 from sim.scenario import Scenario
@@ -75,25 +79,111 @@ def fewer_garbage_collections() -> Iterator[None]:
 def run_missing_tasks(
     tasks: list[tuple[Scenario, int]],
     store: TaskStore | MemoryStore,
-    pool: Executor | None,
+    pool: Workers | None,
     progress: bool = True,
     label: str = "",
     keep_spells: bool = False,
 ) -> int:
-    """Run every (scenario, replication) not yet in the store, on `pool` (None: here); return how many ran."""
-    missing = [(s, r) for s, r in tasks if not store.done(s.name, r, keep_spells)]
+    """Run every (scenario, replication) not yet in the store, on `pool` (None: here); return how many ran.
+
+    Each finished replication is saved at once. Only a few more tasks than
+    there are workers are handed out at a time, so memory does not grow with
+    the number of tasks and a stop cancels little. Ctrl-C, SIGTERM or a
+    failure stops the rest: queued tasks are cancelled, the workers ended,
+    every finished replication saved; an interruption then says what was kept
+    (sim.errors.Interrupted).
+    """
+    missing = [(s, r) for s, r in tasks if not store.done(s, r, keep_spells)]
+    saved_before = store.saved  # the store counts what it saves, so a stop at any moment counts what is on disk
+
+    def save(scenario: Scenario, result: ReplicationResult) -> None:
+        store.save(scenario, result)
+        bar.update()
+
     with tqdm(total=len(tasks), initial=len(tasks) - len(missing), desc=label, unit="rep",
               disable=not progress, delay=1.0, leave=False) as bar:
-        if pool is None:
-            for scenario, replication in missing:
-                store.save(scenario.name, run_replication(scenario, replication, keep_spells))
-                bar.update()
-        else:
-            futures = {pool.submit(run_replication, s, r, keep_spells): s.name for s, r in missing}
-            for future in as_completed(futures):
-                store.save(futures[future], future.result())
-                bar.update()
+        try:
+            if pool is None:
+                for scenario, replication in missing:
+                    save(scenario, run_replication(scenario, replication, keep_spells))
+            else:
+                _run_on(pool, missing, keep_spells, save)
+        except KeyboardInterrupt as stop:
+            raise Interrupted(_kept(store, len(tasks) - len(missing) + store.saved - saved_before, len(tasks)),
+                              getattr(stop, "signal_number", signal.SIGINT)) from None
     return len(missing)
+
+
+CHECK_SECONDS = 2.0  # how often the workers are looked at while nothing finishes
+
+
+def _run_on(pool: Workers, missing: list[tuple[Scenario, int]], keep_spells: bool,
+            save: Callable[[Scenario, ReplicationResult], None]) -> None:
+    """Hand out the tasks a few at a time; save each result as it comes; on any exception stop the rest."""
+    waiting = iter(missing)
+    running: dict[Future, Scenario] = {}
+
+    def hand_out() -> None:
+        while len(running) < 2 * pool.slots + 1:
+            task = next(waiting, None)
+            if task is None:
+                return
+            running[pool.submit(run_replication, task[0], task[1], keep_spells)] = task[0]
+
+    try:
+        hand_out()
+        while running:
+            finished, _ = wait(running, timeout=CHECK_SECONDS, return_when=FIRST_COMPLETED)
+            if not finished:
+                pool.check()
+            for future in finished:
+                scenario = running.pop(future)
+                save(scenario, _result(future, pool))
+            hand_out()
+    except BaseException:
+        with signals_held():
+            for future in running:
+                future.cancel()
+            pool.stop()
+            for future, scenario in running.items():  # finished while we were saving others: keep them too
+                if future.done() and not future.cancelled() and future.exception() is None:
+                    with suppress(Exception):
+                        save(scenario, future.result())
+        raise
+
+
+def _result(future: Future, pool: Workers) -> ReplicationResult:
+    """The future's result; a lost worker process or scheduler as a clear message."""
+    try:
+        return future.result()
+    except BrokenProcessPool:
+        raise MachineError(
+            "a worker process died (killed, or out of memory); finished replications are kept: "
+            "run the same command again (with fewer --workers if memory is short)"
+        ) from None
+    except CancelledError:  # cancelled, and not by us: the cluster lost the work
+        raise pool.cancelled() from None
+
+
+@contextmanager
+def signals_held() -> Iterator[None]:
+    """While stopping: a second Ctrl-C or SIGTERM waits, so the workers are surely ended and the finished work saved."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held = {number: signal.signal(number, signal.SIG_IGN) for number in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for number, handler in held.items():
+            signal.signal(number, handler)
+
+
+def _kept(store: TaskStore | MemoryStore, finished: int, total: int) -> str:
+    folder = getattr(store, "tasks_dir", None)
+    if folder is None:
+        return f"{finished} of {total} replications had finished; this command does not keep them: run it again"
+    return f"{finished} of {total} replications finished and kept in {folder}; run the same command again to carry on"
 
 
 def run_replications(

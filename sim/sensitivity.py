@@ -11,6 +11,7 @@ mean over replications.
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any, Literal
 
@@ -22,16 +23,18 @@ from SALib.analyze import sobol as sobol_analyze
 from SALib.sample import morris as morris_sample
 from SALib.sample import sobol as sobol_sample
 
-from sim.batch.plan import Plan
+from sim.batch.plan import MAX_TASKS, Plan
 from sim.errors import InputError
 from sim.executors import executor
 from sim.indicators import INDICATORS
-from sim.files import write_atomically, write_tables
+from sim.files import write_atomically
+from sim.results import replications_table, summary_table, write_results
 from sim.runner import run_missing_tasks
 from sim.scenario import Scenario, load_scenario
-from sim.scenario.load import MISSING, Override, file_error, read_yaml_mapping, split_assignment, value_at
-from sim.scenario.schema import NAME_PATTERN
+from sim.scenario.load import MISSING, Override, scenario_from_data, file_error, read_yaml_mapping, split_assignment, value_at
+from sim.scenario.schema import MAX_REPLICATIONS, NAME_PATTERN
 from sim.store import TaskStore
+from sim.trust import saturation_warnings
 
 SENSITIVITY_COLUMNS = ["parameter", "indicator", "method", "index", "value", "ci_low", "ci_high"]
 
@@ -62,14 +65,31 @@ class SensitivityConfig(BaseModel):
 
     name: str = Field(pattern=NAME_PATTERN)
     scenario: str = Field(description="Scenario file, relative to this file")
-    parameters: list[Parameter] = Field(min_length=2)
+    parameters: list[Parameter] = Field(min_length=2, max_length=100)
     indicators: list[str] = Field(min_length=1)
     method: Literal["morris", "sobol"] = "morris"
-    samples: int = Field(ge=2, description="Morris: trajectories; Sobol: base sample size N (a power of 2)")
-    replications: int = Field(ge=1, description="Replications per sample point")
+    samples: int = Field(ge=2, le=100_000, description="Morris: trajectories; Sobol: base sample size N (a power of 2)")
+    replications: int = Field(ge=1, le=MAX_REPLICATIONS, description="Replications per sample point")
     seed: int = Field(ge=0)
     num_levels: int = Field(default=4, ge=2, description="Morris grid levels")
     set: dict[str, Any] = Field(default={}, description="Values changed in the scenario before sampling, by key path")
+
+    @field_validator("parameters")
+    @classmethod
+    def _one_parameter_per_key(cls, parameters: list[Parameter]) -> list[Parameter]:
+        keys = [p.key for p in parameters]
+        twice = sorted({k for k in keys if keys.count(k) > 1})
+        if twice:
+            raise ValueError(f"key {twice[0]!r} is varied by two parameters; expected each key once")
+        return parameters
+
+    @model_validator(mode="after")
+    def _points_fit(self) -> SensitivityConfig:
+        per_sample = len(self.parameters) + (1 if self.method == "morris" else 2)
+        tasks = self.samples * per_sample * self.replications
+        if tasks > MAX_TASKS:
+            raise ValueError(f"samples x points per sample x replications is {tasks:,} runs; expected at most {MAX_TASKS:,}")
+        return self
 
     @field_validator("indicators")
     @classmethod
@@ -115,17 +135,21 @@ def sample_points(config: SensitivityConfig) -> np.ndarray:
     return sobol_sample.sample(problem, config.samples, calc_second_order=False, seed=config.seed)
 
 
-def point_scenarios(config: SensitivityConfig, config_path: Path, points: np.ndarray) -> dict[str, Scenario]:
-    """One scenario per sample point, with the sampled values set."""
+def base_scenario(config: SensitivityConfig, config_path: Path) -> dict:
+    """The configured scenario with the config's run settings and `set` values, resolved (what the points vary)."""
     scenario_file = config_path.parent / config.scenario
     if not scenario_file.is_file():
         raise InputError(f"{config_path}: scenario: file {config.scenario!r} not found (looked for {scenario_file})")
     common = [f"run.replications={config.replications}", f"run.seed={config.seed}",
               *(Override(f"{k}={json.dumps(v)}", "set", config_path.parent) for k, v in config.set.items())]
     try:
-        base = load_scenario(scenario_file, common).model_dump(mode="json")
+        return load_scenario(scenario_file, common).model_dump(mode="json")
     except InputError as error:
         raise InputError(f"{config_path}: {error}") from None
+
+
+def point_scenarios(config: SensitivityConfig, config_path: Path, base: dict, points: np.ndarray) -> dict[str, Scenario]:
+    """One scenario per sample point: `base` (resolved scenario data) with the sampled values set."""
     scenarios = {}
     for index, row in enumerate(points):
         values = []
@@ -137,7 +161,7 @@ def point_scenarios(config: SensitivityConfig, config_path: Path, points: np.nda
                 values.append(f"{parameter.balance}={json.dumps(_value_at(base, parameter.balance, config_path) - shift)}")
         name = f"point-{index:05d}"
         try:
-            scenarios[name] = load_scenario(scenario_file, [*common, *values, f"name={name}"])
+            scenarios[name] = scenario_from_data(base, [*values, f"name={name}"], str(config_path.parent / config.scenario))
         except InputError as error:
             raise InputError(f"{config_path}: parameters: a sampled point is not a valid scenario: {error}") from None
     return scenarios
@@ -173,27 +197,46 @@ def analyse(config: SensitivityConfig, points: np.ndarray, outputs: pd.DataFrame
 
 def run_sensitivity(
     config: SensitivityConfig, config_path: Path, out_dir: Path, workers: int = 1,
-    scheduler: str | None = None, progress: bool = True, parquet: bool = False,
-) -> pd.DataFrame:
-    """Sample, run every point (resumably), analyse; write sensitivity.csv, points.csv and a chart per indicator."""
+    scheduler: str | None = None, progress: bool = True, parquet: bool = False, base: dict | None = None,
+) -> tuple[pd.DataFrame, list[dict[str, str]]]:
+    """Sample, run every point (resumably), analyse; write sensitivity.csv, points.csv, a chart per indicator and
+    run.json (the record a rerun needs, and the warnings about saturated points); return the table and warnings.
+
+    base: the resolved scenario the points vary (default: read from the config's scenario file).
+    """
+    started = time.perf_counter()
+    base = base_scenario(config, config_path) if base is None else base
     points = sample_points(config)
-    plan = Plan(f"{config.name}-{config.method}", point_scenarios(config, config_path, points),
+    plan = Plan(f"{config.name}-{config.method}", point_scenarios(config, config_path, base, points),
                 config.replications, config.seed, [])
     store = TaskStore(out_dir, plan.name, plan.fingerprint())
     with executor(workers, scheduler) as pool:
         run_missing_tasks(plan.tasks(), store, pool, progress, plan.name)
-    outputs = pd.DataFrame(
-        [
-            {name: np.mean([store.load(scenario, r).indicators[name] for r in range(plan.replications)]) for name in config.indicators}
-            for scenario in plan.scenarios
-        ]
-    )
+    replications = replications_table((s.name, r, store.load(s.name, r).indicators) for s, r in plan.tasks())
+    summary = summary_table(replications)
+    means = summary.pivot(index="scenario", columns="indicator", values="mean").reindex(list(plan.scenarios))
+    outputs = means[list(config.indicators)].reset_index(drop=True)
     table = analyse(config, points, outputs)
     sampled = pd.DataFrame(points, columns=[p.key for p in config.parameters]).join(outputs)
-    write_tables(out_dir, {"sensitivity.csv": table, "points.csv": sampled}, parquet)
+    warnings = saturation_warnings(summary)
     for indicator in config.indicators:
         write_chart(table[table.indicator == indicator], out_dir / f"sensitivity_{indicator}.png")
-    return table
+    write_results(out_dir, {"sensitivity.csv": table, "points.csv": sampled}, parquet, {
+        "command": "sensitivity",
+        "sensitivity": plan.name,
+        "config_file": str(config_path),
+        "method": config.method,
+        "points": len(plan.scenarios),
+        "replications": config.replications,
+        "seed": config.seed,
+        "seconds": round(time.perf_counter() - started, 3),
+        "workers": workers,
+        "scheduler": scheduler,
+        "warnings": warnings,
+        "config": config.model_dump(mode="json"),
+        "base_scenario": base,
+    })
+    return table, warnings
 
 
 def write_chart(rows: pd.DataFrame, path: Path) -> None:

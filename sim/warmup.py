@@ -17,7 +17,10 @@ ratio over the horizon is its least-squares slope times the horizon over its
 mean; across replications (independent, so the t-interval is valid whatever
 the autocorrelation within a run) its 95 % interval is computed. A place is
 still settling when the interval excludes 0 and the change is material (over
-MATERIAL, 2 %). The warm-up it needs is about five mean stays (the start-up
+MATERIAL, 5 %: the demand calendar cannot explain everything a cascade of
+services does, and the baseline's care homes drift by 2-3 % a year even after
+ten years of warm-up, whereas a start-up bias worth worrying about moves a
+place by far more: the baseline's care homes started empty rose 24 %). The warm-up it needs is about five mean stays (the start-up
 deficit falls as exp(-time / mean stay), under 1 % after five); a place whose
 warm-up is already that long cannot be carrying start-up bias, so it is not
 tested (a trend there comes from something else, such as the seasons acting
@@ -37,7 +40,7 @@ from sim.model.records import CENSUS_COLUMNS
 from sim.scenario.schema import SERVICES, Scenario
 from sim.stats import t_interval
 
-MATERIAL = 0.02  # relative change over the horizon worth a warning
+MATERIAL = 0.05  # relative change over the horizon worth a warning
 STAYS_NEEDED = 5  # warm-up to suggest, in mean stays of the place
 PLACES = {"bed": ("beds_occupied", "bed_queue"), **{s: (f"{s}_in_use", f"{s}_queue") for s in SERVICES}}
 NAMES = {"bed": "acute beds", "reablement": "reablement", "home_care": "home care", "intermediate_care":

@@ -12,6 +12,7 @@ test and one run go through a real `python -m sim` process.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import subprocess
@@ -24,6 +25,7 @@ import pytest
 import sim
 from sim.cli import COMMANDS as CLI_COMMANDS
 from sim.cli import main
+from sim.errors import MachineError
 from sim.indicators import INDICATORS, unit_of
 from sim.model import CENSUS_COLUMNS
 from sim.files import write_atomically
@@ -220,9 +222,9 @@ def test_failed_write_leaves_the_old_file_and_no_temporary(tmp_path):
 
     def half_written(temporary: Path) -> None:
         temporary.write_text("new, but the disk filled up")
-        raise OSError("disk full")
+        raise OSError(errno.ENOSPC, "No space left on device")
 
-    with pytest.raises(OSError):
+    with pytest.raises(MachineError, match="summary.csv: cannot be written"):  # named, not the temporary file
         write_atomically(target, half_written)
     assert target.read_text() == "old\n"
     assert [p.name for p in tmp_path.iterdir()] == ["summary.csv"]

@@ -86,8 +86,8 @@ def test_the_report_is_self_contained(run_report):
     assert links and all(link.startswith("data:image/png;base64,") for link in links)
     assert "http" not in " ".join(links) and "<link" not in text and "@import" not in text
     images = re.findall(r"<img [^>]*>", text)
-    assert len(images) == 4 and all(re.search(r'alt="[^"]{20,}"', image) for image in images)
-    for name in ("los_delay.png", "los_distribution.png", "occupancy.png", "services.png"):
+    assert len(images) == 5 and all(re.search(r'alt="[^"]{20,}"', image) for image in images)
+    for name in ("los_delay.png", "los_distribution.png", "occupancy.png", "bed_queue.png", "services.png"):
         assert (run_report.parent / name).stat().st_size > 5000
 
 
@@ -138,7 +138,7 @@ def console_errors(log: str) -> list[str]:
 def test_the_report_opens_in_a_browser_with_every_image_and_no_console_error(run_report):
     screenshot = run_report.with_name("screenshot.png")
     title, log = open_in_chromium(run_report, screenshot)
-    assert title == "IMAGES 4 OF 4", title
+    assert title == "IMAGES 5 OF 5", title
     assert console_errors(log) == []
     assert screenshot.stat().st_size > 20_000
     shutil.copy(screenshot, Path(__file__).resolve().parents[1] / "results" / "report-screenshot.png")

@@ -177,7 +177,7 @@ def test_missing_file_is_refused(tmp_path, capsys):
 
 def test_folder_instead_of_a_file_is_refused(tmp_path, capsys):
     message = refused(capsys, "check", str(tmp_path))
-    assert f"{tmp_path}: cannot be read" in message
+    assert f"{tmp_path}: is a folder; expected a YAML file" in message
 
 
 # --- extends ------------------------------------------------------------------------------

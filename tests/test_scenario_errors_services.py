@@ -254,10 +254,15 @@ def test_start_clients_error_is_not_blamed_on_an_unrelated_set(tmp_path, capsys)
 
 
 def test_good_service_values_pass(tmp_path, capsys):
-    """The boundary values are allowed: shares of 0 and 1, clients filling every package, free care."""
+    """The boundary values are allowed: shares of 0 and 1, clients filling every package, free care.
+
+    Without the baseline's long-stay census: its 918 home care clients would not fit 50 packages (refused by
+    check too, tests/test_hostile_inputs.py).
+    """
     path = child(
         tmp_path,
         {
+            "census": None,
             "pathways": {"p1_home_care_share": 1.0},
             "services": {
                 "reablement": {"outcomes": outcomes(independent=1.0, home_care=0.0, readmitted=0.0, died=0.0)},

@@ -10,7 +10,7 @@ import yaml
 from model_helpers import write_short_baseline
 
 from sim.cli import main
-from sim.sensitivity import load_config, point_scenarios, sample_points
+from sim.sensitivity import base_scenario, load_config, point_scenarios, sample_points
 
 
 def write_config(folder: Path, **changes) -> Path:
@@ -84,7 +84,7 @@ def test_a_balanced_parameter_keeps_its_sum(tmp_path):
         {"key": "acute.beds", "low": 200, "high": 230, "integer": True},
     ])
     config, config_path = load_config(path)
-    for scenario in point_scenarios(config, config_path, sample_points(config)).values():
+    for scenario in point_scenarios(config, config_path, base_scenario(config, config_path), sample_points(config)).values():
         outcome = scenario.services.reablement.outcomes["85+"]
         assert sum(outcome.as_list()) == pytest.approx(1.0)
         assert outcome.home_care == pytest.approx(0.26 - (outcome.independent - 0.62))

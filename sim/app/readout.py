@@ -8,10 +8,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from sim.app.jobs import JOB, read_json
-from sim.batch import comparison_plan
 from sim.batch.plan import BASELINE
-from sim.errors import InputError
 
 TABLES = ("summary.csv", "replications.csv", "daily.csv", "los_histogram.csv", "comparison.csv")
 
@@ -22,25 +19,11 @@ def read_tables(folder: Path) -> dict[str, pd.DataFrame]:
 
 
 def resolved_scenario(folder: Path, scenario: str) -> dict | None:
-    """A scenario of a run, fully resolved (no `extends`), as run.json or the app's record of the run gives it."""
+    """A scenario of a run, fully resolved (no `extends`), as its run.json records it (None if it does not)."""
     meta = json.loads((folder / "run.json").read_text(encoding="utf-8"))
     if meta.get("scenario") == scenario and "resolved_scenario" in meta:
         return meta["resolved_scenario"]
-    if scenario in meta.get("resolved_scenarios", {}):
-        return meta["resolved_scenarios"][scenario]
-    if not (folder / JOB).is_file():
-        return None
-    argv = read_json(folder / JOB)["argv"]
-    if argv[0] != "compare":
-        return None
-    files = [a for a in argv[1:argv.index("--out")]]
-    overrides = [argv[i + 1] for i, a in enumerate(argv) if a == "--set"]
-    try:
-        plan = comparison_plan(files[0], files[1:], meta.get("replications"), meta.get("seed"), overrides)
-    except InputError:
-        return None  # a file changed since: say nothing rather than the wrong scenario
-    found = plan.scenarios.get(scenario)
-    return found.model_dump(mode="json") if found is not None else None
+    return meta.get("resolved_scenarios", {}).get(scenario)
 
 
 def resolved_scenario_yaml(folder: Path, scenario: str) -> str | None:

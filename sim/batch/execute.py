@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import json
 import time
-from dataclasses import replace
-from datetime import UTC, datetime
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import pandas as pd
 
-from sim import __version__
 from sim.batch.compare import comparison_table, contributions_table
 from sim.batch.economics import bed_day_value
 from sim.batch.plan import BASELINE, Plan
 from sim.executors import executor
-from sim.files import write_atomically, write_tables
 from sim.precision import DEFAULT_CAP, START, choose_replications
-from sim.results import daily_table, los_table, replications_table, summary_table
+from sim.results import daily_table, los_table, replications_table, summary_table, write_results
 from sim.runner import run_missing_tasks
 from sim.scenario import scenario_hash
 from sim.store import TaskStore
@@ -26,7 +22,7 @@ from sim.trust import precision_warnings, replication_warnings, saturation_warni
 
 def run_batch(
     plan: Plan, out_dir: Path, batch_file: str, workers: int = 1, scheduler: str | None = None, progress: bool = True,
-    parquet: bool = False, precision: float | None = None, max_replications: int = DEFAULT_CAP,
+    parquet: bool = False, precision: float | None = None, max_replications: int = DEFAULT_CAP, command: str = "batch",
 ) -> tuple[pd.DataFrame, list[dict[str, str]]]:
     """Run what is missing, then write the tables and run.json; return the replications table and the warnings.
 
@@ -70,27 +66,25 @@ def run_batch(
         *replication_warnings(summary[summary.scenario == BASELINE]),  # every scenario has the same number
         *precision_warnings(plan.name, found),
     ]
-    write_tables(out_dir, tables, parquet)
-    metadata = {
+    write_results(out_dir, tables, parquet, {
+        "command": command,
         "batch": plan.name,
         "batch_file": batch_file,
         "fingerprint": plan.fingerprint(),
         "seed": plan.seed,
         "replications": plan.replications,
+        "format": "parquet" if parquet else "csv",
         "bed_day_value": value,
         "scenarios": {name: scenario_hash(s) for name, s in plan.scenarios.items()},
         "descriptions": {name: s.description for name, s in plan.scenarios.items()},
-        "package": "sim",
-        "package_version": __version__,
         "tasks_run_now": ran,
         "seconds": round(time.perf_counter() - started, 3),
         "workers": workers,
         "scheduler": scheduler,
-        "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "precision": found.record() if found else None,
         "warmup_check": {name: [c.record() for c in found_checks] for name, found_checks in checks.items()},
         "warnings": warnings,
-    }
-    text = json.dumps(metadata, indent=2) + "\n"
-    write_atomically(out_dir / "run.json", lambda tmp: tmp.write_text(text, encoding="utf-8"))
+        "components": [asdict(c) for c in plan.components],
+        "resolved_scenarios": {name: s.model_dump(mode="json") for name, s in plan.scenarios.items()},
+    })
     return replications, warnings

@@ -10,19 +10,23 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from sim.errors import InputError
 from sim.scenario import Scenario, load_scenario, scenario_key
-from sim.scenario.schema import NAME_PATTERN
+from sim.scenario.schema import MAX_REPLICATIONS, NAME_PATTERN
 from sim.scenario.load import MISSING, Override, file_error, read_yaml_mapping, value_at
 
 BASELINE = "baseline"
+MAX_SCENARIOS = 2_000  # a batch's scenarios (grids included): each is validated and run; more is a typo
+MAX_TASKS = 1_000_000  # scenarios x replications
+COMPONENT_PATTERN = r"^[A-Za-z0-9_]+$"  # a component's name becomes part of two scenario names
 
 
 class BatchSection(BaseModel):
@@ -71,8 +75,16 @@ class Package(BatchSection):
 
     scenario: str = Field(description="Name of the package scenario in this batch")
     components: dict[str, list[str]] = Field(
-        min_length=2, description="Component name -> the key paths (e.g. discharge.days) it changes"
+        min_length=2, description="Component name (letters, digits and _) -> the key paths (e.g. discharge.days) it changes"
     )
+
+    @field_validator("components")
+    @classmethod
+    def _names_fit_in_scenario_names(cls, components: dict[str, list[str]]) -> dict[str, list[str]]:
+        for name in components:
+            if not re.match(COMPONENT_PATTERN, name) or len(name) > 30:
+                raise ValueError(f"component name {name[:40]!r}: expected letters, digits and _ only, at most 30")
+        return components
 
 
 @dataclass(frozen=True)
@@ -91,9 +103,11 @@ class BatchFile(BatchSection):
     name: str = Field(pattern=NAME_PATTERN, description="Name of the batch (default output folder)")
     description: str = ""
     baseline: str = Field(description="Baseline scenario file, relative to the batch file")
-    replications: int = Field(ge=1, description="Replications of every scenario")
+    replications: int = Field(ge=1, le=MAX_REPLICATIONS, description=f"Replications of every scenario (at most {MAX_REPLICATIONS:,})")
     seed: int = Field(ge=0, description="Seed shared by every scenario (common random numbers)")
-    scenarios: list[ScenarioEntry] = Field(default=[], description="Scenarios compared with the baseline")
+    scenarios: list[ScenarioEntry] = Field(
+        default=[], max_length=MAX_SCENARIOS, description=f"Scenarios compared with the baseline (at most {MAX_SCENARIOS:,})"
+    )
     grids: list[Grid] = Field(default=[], description="Grids of values, one scenario per combination")
     packages: list[Package] = Field(default=[], description="Packages to split into their components' contributions")
 
@@ -133,6 +147,9 @@ def load_batch(
     except ValidationError as error:
         raise file_error(error, path, BatchFile) from None
     count = replications or batch.replications
+    if count > MAX_REPLICATIONS:
+        raise InputError(f"--replications {count}: expected at most {MAX_REPLICATIONS:,}")
+    _check_size(batch, count, path)
     seed = batch.seed if seed is None else seed
     common = [f"run.replications={count}", f"run.seed={seed}", *(overrides or [])]
     here = path.parent
@@ -163,6 +180,21 @@ def load_batch(
     for index, package in enumerate(batch.packages):
         components += _split_package(scenarios, package, path, f"packages.{index}")
     return Plan(batch.name, scenarios, count, seed, components)
+
+
+def _check_size(batch: BatchFile, replications: int, path: Path) -> None:
+    """Refuse, before expanding anything, a batch whose grids or tasks would tie up the machine."""
+    scenarios = 1 + len(batch.scenarios) + sum(math.prod(map(len, g.parameters.values())) for g in batch.grids)
+    scenarios += sum(2 * len(p.components) for p in batch.packages)
+    if scenarios > MAX_SCENARIOS:
+        raise InputError(
+            f"{path}: grids: {scenarios:,} scenarios in all; expected at most {MAX_SCENARIOS:,} (fewer grid values)"
+        )
+    if scenarios * replications > MAX_TASKS:
+        raise InputError(
+            f"{path}: replications: {scenarios:,} scenarios x {replications:,} replications; expected at most "
+            f"{MAX_TASKS:,} tasks"
+        )
 
 
 def comparison_plan(
@@ -208,8 +240,12 @@ def _split_package(scenarios: dict[str, Scenario], package: Package, path: Path,
             if value_at(whole, key_path) is MISSING:
                 raise InputError(f"{path}: {key}.components.{name}: key path {key_path!r} is not in the scenario format")
         only, without = (f"{package.scenario}__only_{name}", f"{package.scenario}__without_{name}")
-        _add(scenarios, _with_values(scenarios[BASELINE], whole, key_paths, only), path, f"{key}.components.{name}")
-        _add(scenarios, _with_values(scenarios[package.scenario], base, key_paths, without), path, f"{key}.components.{name}")
+        where = f"{key}.components.{name}"
+        try:
+            _add(scenarios, _with_values(scenarios[BASELINE], whole, key_paths, only), path, where)
+            _add(scenarios, _with_values(scenarios[package.scenario], base, key_paths, without), path, where)
+        except ValidationError as error:
+            raise InputError(f"{path}: {where}: makes an invalid scenario: {file_error(error, 'scenario', Scenario)}") from None
         found.append(Component(package.scenario, name, only, without))
     return found
 

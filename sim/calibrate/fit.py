@@ -116,6 +116,12 @@ class Evaluator:
             self.bar.set_postfix(best=f"{self.best.objective:.3g}")
         return [self.evaluations[key] for key, _ in keyed]
 
+    def summary(self, values: dict[str, float], label: str) -> pd.DataFrame:
+        """The summary table of an evaluated point (from the store), its scenario named `label`."""
+        scenario = self._scenario(values)
+        rows = ((label, r, self.store.load(scenario.name, r).indicators) for r in range(scenario.run.replications))
+        return summary_table(replications_table(rows))
+
     def _scenario(self, values: dict[str, float]):
         """The scenario at these values, named by its content so the disk cache finds it again."""
         scenario = self.calibration.scenario_at(values)
@@ -144,6 +150,7 @@ class CalibrationResult:
     jacobian: np.ndarray | None  # d residual / d (share of range), at the best point
     parameter_sd: dict[str, float]  # NaN where the targets do not pin a parameter down
     stopped_because: str
+    summary: pd.DataFrame  # every indicator at the start ("start") and the fit ("calibrated"), as summary.csv
 
     @property
     def converged(self) -> bool:
@@ -188,8 +195,10 @@ def run_calibration(
         except BudgetSpent:
             final = None
     sd = parameter_sd(calibration, final) if final is not None else dict.fromkeys(evaluator.natural(x0), math.nan)
+    summary = pd.concat([evaluator.summary(start.values, "start"), evaluator.summary(best.values, "calibrated")])
     return CalibrationResult(
         start, best, sorted(evaluator.evaluations.values(), key=lambda e: e.number), final, sd, stopped_because,
+        summary.reset_index(drop=True),
     )
 
 

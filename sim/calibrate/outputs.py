@@ -14,8 +14,11 @@ from sim import __version__
 from sim.calibrate.fit import CalibrationResult, bound_side, unmatched_reasons
 from sim.calibrate.settings import Calibration
 from sim.calibrate.targets import Z95
-from sim.files import write_atomically, write_tables
+from sim.files import write_atomically
+from sim.results import write_results
 from sim.scenario import load_scenario, scenario_hash
+from sim.scenario.load import scenario_from_data
+from sim.trust import saturation_warnings
 
 CALIBRATED_SCENARIO = "calibrated.yaml"
 START_SCENARIO = "start_scenario.yaml"
@@ -88,8 +91,7 @@ def start_scenario_text(calibration: Calibration, config_file: str) -> str:
         *(f"# with --set {change}" for change in calibration.changes),
         "# Written so that calibrated.yaml, which extends it, loads wherever this folder goes.",
     ]
-    start = load_scenario(calibration.scenario_file, calibration.changes)
-    return "\n".join(header) + "\n" + yaml.safe_dump(start.model_dump(mode="json"), sort_keys=False, width=100)
+    return "\n".join(header) + "\n" + yaml.safe_dump(calibration.base, sort_keys=False, width=100)
 
 
 def calibrated_scenario_text(calibration: Calibration, result: CalibrationResult, config_file: str) -> str:
@@ -117,26 +119,31 @@ def calibrated_scenario_text(calibration: Calibration, result: CalibrationResult
 def write_calibration(
     calibration: Calibration, result: CalibrationResult, out_dir: Path, config_file: str, seconds: float, workers: int,
     parquet: bool = False,
-) -> pd.DataFrame:
-    """Write fit.csv, parameters.csv, evaluations.csv, calibrated.yaml, fit.png and run.json; return the fit table."""
+) -> tuple[pd.DataFrame, list[dict[str, str]]]:
+    """Write fit.csv, parameters.csv, evaluations.csv, summary.csv, calibrated.yaml, fit.png and run.json.
+
+    Returns the fit table and the warnings about the start and calibrated scenarios (a saturated queue, sim.trust).
+    """
     fit = fit_table(calibration, result)
     tables = {
         "fit.csv": fit,
         "parameters.csv": parameters_table(calibration, result),
         "evaluations.csv": evaluations_table(calibration, result),
+        "summary.csv": result.summary,
     }
-    write_tables(out_dir, tables, parquet)
+    warnings = saturation_warnings(result.summary)
     start_text = start_scenario_text(calibration, config_file)
     write_atomically(out_dir / START_SCENARIO, lambda tmp: tmp.write_text(start_text, encoding="utf-8"))
     text = calibrated_scenario_text(calibration, result, config_file)
     write_atomically(out_dir / CALIBRATED_SCENARIO, lambda tmp: tmp.write_text(text, encoding="utf-8"))
     write_fit_plot(fit, out_dir / "fit.png")
-    metadata = {
+    write_results(out_dir, tables, parquet, {
+        "command": "calibrate",
         "calibration": calibration.settings.name,
         "config_file": config_file,
         "scenario_file": str(calibration.scenario_file),
         "changes": calibration.changes,
-        "scenario_hash": scenario_hash(load_scenario(calibration.scenario_file, calibration.changes)),  # the start scenario
+        "scenario_hash": scenario_hash(scenario_from_data(calibration.base)),  # the start scenario
         "evaluation_scenario_hash": scenario_hash(calibration.start),  # with the evaluations' run settings
         "calibrated_scenario_hash": scenario_hash(load_scenario(out_dir / CALIBRATED_SCENARIO)),
         "seed": calibration.start.run.seed,
@@ -145,15 +152,15 @@ def write_calibration(
         "objective_start": result.start.objective,
         "objective_fitted": result.best.objective,
         "stopped_because": result.stopped_because,
-        "package": "sim",
-        "package_version": __version__,
         "seconds": round(seconds, 3),
         "workers": workers,
-        "created": datetime.now(UTC).isoformat(timespec="seconds"),
-    }
-    meta = json.dumps(metadata, indent=2) + "\n"
-    write_atomically(out_dir / "run.json", lambda tmp: tmp.write_text(meta, encoding="utf-8"))
-    return fit
+        "format": "parquet" if parquet else "csv",
+        "warnings": warnings,
+        "settings": calibration.settings.model_dump(mode="json"),
+        "targets": [t.model_dump(mode="json") for t in calibration.all_targets],
+        "start_scenario": calibration.base,
+    })
+    return fit, warnings
 
 
 def fit_plot_data(fit: pd.DataFrame) -> pd.DataFrame:

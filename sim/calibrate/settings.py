@@ -18,8 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sim.calibrate.targets import Target, load_targets
 from sim.errors import InputError
 from sim.scenario import Scenario, load_scenario, scenario_hash
-from sim.scenario.load import MISSING, file_error, read_yaml_mapping, value_at
-from sim.scenario.schema import NAME_PATTERN
+from sim.scenario.load import MISSING, file_error, scenario_from_data, read_yaml_mapping, value_at
+from sim.scenario.schema import MAX_REPLICATIONS, NAME_PATTERN
 
 
 class Strict(BaseModel):
@@ -55,7 +55,7 @@ class Optimiser(Strict):
         default="least_squares",
         description="scipy.optimize.least_squares (trust region reflective, bounded) on the targets' z-scores",
     )
-    max_evaluations: int = Field(default=60, ge=2, description="Budget: distinct parameter points simulated")
+    max_evaluations: int = Field(default=60, ge=2, le=10_000, description="Budget: distinct parameter points simulated (at most 10,000)")
     step: float = Field(
         default=0.05, gt=0, le=0.25,
         description="Finite-difference step, as a share of each parameter's range (large: the objective is a simulation)",
@@ -71,7 +71,9 @@ class CalibrationSettings(Strict):
     weights: dict[str, float] = Field(
         default_factory=dict, description="Weight of a target's squared z-score, by indicator (default 1; 0 leaves it out)"
     )
-    replications: int = Field(ge=2, description="Replications per evaluation (the same ones every time: common random numbers)")
+    replications: int = Field(
+        ge=2, le=MAX_REPLICATIONS, description="Replications per evaluation (the same ones every time: common random numbers)"
+    )
     seed: int | None = Field(default=None, ge=0, description="Master seed (default: the scenario's)")
     set: dict[str, Any] = Field(
         default_factory=dict,
@@ -92,6 +94,10 @@ class CalibrationSettings(Strict):
         names = [p.name for p in self.parameters]
         if len(set(names)) != len(names):
             raise ValueError(f"parameter names {names} repeat; expected unique names")
+        keys = [key for p in self.parameters for key in p.keys]
+        twice = sorted({k for k in keys if keys.count(k) > 1})
+        if twice:
+            raise ValueError(f"key path {twice[0]!r} is set by two parameters (or twice by one); expected each key path once")
         return self
 
 
@@ -99,17 +105,20 @@ class Calibration:
     """Settings resolved against their files: the start scenario, the targets, each parameter's start values."""
 
     def __init__(
-        self, settings: CalibrationSettings, path: Path, targets: list[Target], start: Scenario, changes: list[str]
+        self, settings: CalibrationSettings, path: Path, targets: list[Target], base: dict, changes: list[str]
     ) -> None:
         self.settings = settings
         self.changes = changes  # --set: values changed in the start scenario
         self.path = path
+        self.all_targets = targets
         self.targets = [t for t in targets if settings.weights.get(t.indicator, 1.0) > 0]
         self.weights = [settings.weights.get(t.indicator, 1.0) for t in self.targets]
-        self.start = start  # with the evaluation run settings, seed and replications applied
+        self.base = base  # the start scenario resolved (its file, extends and --set), as data
+        # with the evaluation run settings, seed and replications applied
+        self.start = scenario_from_data(base, evaluation_assignments(settings), str(path))
         self.scenario_file = path.parent / settings.scenario
         self.parameters = settings.parameters
-        tree = start.model_dump(mode="json")
+        tree = self.start.model_dump(mode="json")
         self.key_values = {key: value_at(tree, key) for p in self.parameters for key in p.keys}
         self.start_values = {p.name: self._start_value(p) for p in settings.parameters}
 
@@ -136,8 +145,8 @@ class Calibration:
     def scenario_at(self, values: dict[str, float]) -> Scenario:
         """The start scenario (with evaluation settings) at these parameter values."""
         try:
-            return load_scenario(
-                self.scenario_file, [*self.changes, *evaluation_assignments(self.settings), *self.overrides(values)]
+            return scenario_from_data(
+                self.base, [*evaluation_assignments(self.settings), *self.overrides(values)], str(self.scenario_file)
             )
         except InputError as error:
             raise InputError(f"{self.path}: parameters: values {values} make an invalid scenario: {error}") from None
@@ -179,7 +188,8 @@ def load_calibration(
         if indicator not in known:
             raise InputError(f"{path}: weights.{indicator}: not a target in {settings.targets}; expected one of {sorted(known)}")
     try:
-        start = load_scenario(path.parent / settings.scenario, [*(changes or []), *evaluation_assignments(settings)])
+        base = load_scenario(path.parent / settings.scenario, changes or []).model_dump(mode="json")
+        start = scenario_from_data(base, evaluation_assignments(settings), str(path.parent / settings.scenario))
     except InputError as error:
         raise InputError(f"{path}: set: {error}") from None
     tree = start.model_dump(mode="json")
@@ -196,7 +206,7 @@ def load_calibration(
                     f"{path}: parameters.{index}.keys: key path {key!r} holds {value!r} in {settings.scenario}; "
                     "expected the key path of a number in the scenario"
                 )
-    calibration = Calibration(settings, path, targets, start, changes or [])
+    calibration = Calibration(settings, path, targets, base, changes or [])
     if not calibration.targets:
         raise InputError(f"{path}: weights: every target has weight 0; expected at least one to fit")
     calibration.scenario_at(calibration.start_values)  # the start point must be a valid scenario

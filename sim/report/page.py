@@ -82,7 +82,8 @@ def write_report(folder: str | Path, out: str | Path | None = None, rank_by: str
                                  "Bars: each component's effect on mean length of stay alone and added to the rest."))
     else:
         sections.append(_what_was_run(meta))
-    if not (folder / "comparison.csv").is_file() and (folder / "summary.csv").is_file():
+    a_run = not any((folder / name).is_file() for name in ("comparison.csv", "fit.csv"))  # a calibration's: two points
+    if a_run and (folder / "summary.csv").is_file():
         summary = pd.read_csv(folder / "summary.csv")
         sections.append(_headline_table(summary, "Headline indicators"))
         sections.append(_checks(meta))

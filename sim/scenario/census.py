@@ -9,39 +9,56 @@ census` writes one from the end of a simulated run.
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Iterable
 from pathlib import Path
 
 from pydantic import ValidationError
 
-from sim.errors import InputError
+from sim.errors import InputError, shown
 from sim.scenario.schema import CensusEntry
 
 CENSUS_FIELDS = ("place", "age_band", "pathway", "days", "delayed_days")
 NUMBERS = ("days", "delayed_days")
 
 
+MAX_CENSUS_BYTES = 64 * 2**20  # a borough's census is a few hundred kB
+MAX_FIELD_CHARACTERS = 1_000  # no census value is longer; csv's own limit (128 KB) would be an exit 1
+
+
 def read_census(path: Path) -> list[dict]:
     """Rows of a census CSV as plain values; InputError naming the file, row, column and value if one is wrong."""
+    from sim.scenario.load import read_text_file  # here: load reads this module
+
+    text = read_text_file(path, "a census CSV", MAX_CENSUS_BYTES)
+    reader = csv.DictReader(io.StringIO(text, newline=""))
     try:
-        with path.open(newline="", encoding="utf-8") as file:
-            reader = csv.DictReader(file)
-            missing = [c for c in ("place", "age_band", "days") if c not in (reader.fieldnames or [])]
-            if missing:
-                raise InputError(
-                    f"{path}: columns {reader.fieldnames}: missing {missing}; expected columns {list(CENSUS_FIELDS)}"
-                )
-            unknown = [c for c in reader.fieldnames or [] if c not in CENSUS_FIELDS]
-            if unknown:
-                raise InputError(f"{path}: unknown columns {unknown}; expected columns {list(CENSUS_FIELDS)}")
-            return [_row(path, number, raw) for number, raw in enumerate(reader, start=2)]
-    except FileNotFoundError:
-        raise InputError(f"{path}: census file not found") from None
-    except UnicodeDecodeError as error:
-        raise InputError(f"{path}: not UTF-8 text (byte {error.start}); expected a census CSV") from None
+        fieldnames = reader.fieldnames or []
+        missing = [c for c in ("place", "age_band", "days") if c not in fieldnames]
+        if missing:
+            raise InputError(
+                f"{path}: columns {shown(fieldnames, 200)}: missing {missing}; expected columns {list(CENSUS_FIELDS)}"
+            )
+        unknown = [c for c in fieldnames if c not in CENSUS_FIELDS]
+        if unknown:
+            raise InputError(f"{path}: unknown columns {shown(unknown, 200)}; expected columns {list(CENSUS_FIELDS)}")
+        twice = sorted({c for c in fieldnames if fieldnames.count(c) > 1})
+        if twice:
+            raise InputError(f"{path}: column {twice[0]!r} appears twice in the header; expected each column once")
+        return [_row(path, reader.line_num, raw) for raw in reader]
+    except csv.Error as error:
+        raise InputError(f"{path}: row {reader.line_num + 1}: not a CSV row ({error}); expected a census CSV") from None
 
 
 def _row(path: Path, number: int, raw: dict) -> dict:
+    if None in raw:  # DictReader puts values beyond the header's columns under None
+        raise InputError(
+            f"{path}: row {number}: {len(raw) - 1 + len(raw[None])} values; expected {len(raw) - 1} (one per column of the header)"
+        )
+    if any(value is None for value in raw.values()):
+        raise InputError(f"{path}: row {number}: fewer values than the header's {len(raw)} columns; expected one per column")
+    if any(len(value) > MAX_FIELD_CHARACTERS for value in raw.values()):
+        raise InputError(f"{path}: row {number}: a value longer than {MAX_FIELD_CHARACTERS} characters; expected a census value")
     row: dict = {"place": raw["place"], "age_band": raw["age_band"], "pathway": raw.get("pathway") or ""}
     for column in NUMBERS:
         text = (raw.get(column) or "").strip()
@@ -50,7 +67,7 @@ def _row(path: Path, number: int, raw: dict) -> dict:
         try:
             row[column] = float(text)
         except ValueError:
-            raise InputError(f"{path}: row {number}, column {column}: value {text!r}: expected a number of days") from None
+            raise InputError(f"{path}: row {number}, column {column}: value {text[:40]!r}: expected a number of days") from None
     try:
         CensusEntry.model_validate(row)
     except ValidationError as error:

@@ -9,6 +9,7 @@ silently ignored value. Durations are in days, rates per day, shares 0-1.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
@@ -19,6 +20,21 @@ PROBABILITY_SUM_TOLERANCE = 1e-6
 # Names that become folder names: scenarios, batches, sensitivity runs, calibrations.
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.=+-]*$"
 NAME_RULE = "letters, digits and . _ = + - only (no spaces), starting with a letter or digit"
+
+# Upper bounds: each keeps a typo (an extra nought, 1e12) from exhausting the machine's memory or time.
+# They sit far above any real borough's figures; each field's description says its bound and why.
+MAX_DURATION_DAYS = 36_500  # 100 years: no stay, wait or episode is longer
+MAX_HORIZON_DAYS = 36_500  # 100 years (queueing checks run long horizons); memory is bounded by MAX_ARRIVALS
+MAX_WARMUP_DAYS = 3_650  # 10 years
+MAX_REPLICATIONS = 10_000  # each keeps its tables in memory; 10,000 gives intervals far narrower than any need
+MAX_CAPACITY = 1_000_000  # beds, places, packages: a capacity costs nothing to hold, but more is a typo
+CAPACITY_BOUND = f"at most {MAX_CAPACITY:,} (far above any borough's: more is a typo)"
+MAX_PEOPLE_AT_START = 100_000  # people already in a service at the start: each is simulated
+MAX_RATE_PER_DAY = 10_000.0  # admission requests per age band a day (a large borough: about 30)
+MAX_FACTOR = 10.0  # a calendar multiplier
+MAX_ARRIVALS = 5_000_000  # admission requests in one replication (upper estimate): each spell is kept in memory
+CV_RANGE = (1e-4, 100.0)  # sd / mean of a lognormal or gamma: beyond it the quantile function overflows
+MAX_TABLE_ENTRIES = 10_000  # an empirical distribution's durations
 
 
 def param(unit: str, description: str, **kwargs: Any) -> Any:
@@ -42,8 +58,24 @@ class Section(BaseModel):
 class MeanAndSd(Section):
     """A duration given by its mean and standard deviation."""
 
-    mean: float = param("days", "Mean duration", gt=0)
-    sd: float = param("days", "Standard deviation of the duration", gt=0)
+    mean: float = param("days", f"Mean duration; at most {MAX_DURATION_DAYS:,} (100 years)", gt=0, le=MAX_DURATION_DAYS)
+    sd: float = param(
+        "days",
+        f"Standard deviation of the duration; at most {MAX_DURATION_DAYS:,}, and between {CV_RANGE[0]:g} and "
+        f"{CV_RANGE[1]:g} times the mean (beyond that the distribution's quantiles overflow)",
+        gt=0,
+        le=MAX_DURATION_DAYS,
+    )
+
+    @model_validator(mode="after")
+    def _spread_computable(self) -> MeanAndSd:
+        low, high = CV_RANGE
+        if not low <= self.sd / self.mean <= high:
+            raise ValueError(
+                f"sd {self.sd:g} is {self.sd / self.mean:g} times the mean {self.mean:g}; expected between {low:g} and "
+                f"{high:g} times (a near-fixed duration: use distribution: fixed)"
+            )
+        return self
 
 
 class Lognormal(MeanAndSd):
@@ -56,7 +88,7 @@ class Exponential(Section):
     """Memoryless duration given by its mean (M/M/c validation uses it)."""
 
     distribution: Literal["exponential"]
-    mean: float = param("days", "Mean duration", gt=0)
+    mean: float = param("days", f"Mean duration; at most {MAX_DURATION_DAYS:,} (100 years)", gt=0, le=MAX_DURATION_DAYS)
 
 
 class Gamma(MeanAndSd):
@@ -66,7 +98,7 @@ class Gamma(MeanAndSd):
 
 
 class Weibull(MeanAndSd):
-    """Weibull-distributed duration given by its mean and standard deviation (sd/mean from 0.002 to 1000).
+    """Weibull-distributed duration given by its mean and standard deviation (sd/mean from 0.002 to 100).
 
     Written by `fit-inputs` when a Weibull law fits a stay best; its shape
     follows from sd/mean, its scale from the mean.
@@ -84,23 +116,26 @@ class Weibull(MeanAndSd):
         return self
 
 
-WEIBULL_SD_RATIO = (0.002, 1000.0)  # shapes from about 640 down to about 0.09
+WEIBULL_SD_RATIO = (0.002, CV_RANGE[1])  # shapes from about 640 down to about 0.12 (the upper end: every mean-and-sd law's)
 
 
 class Fixed(Section):
     """The same duration for everyone (zero switches a step off)."""
 
     distribution: Literal["fixed"]
-    value: float = param("days", "Duration", ge=0)
+    value: float = param("days", f"Duration; at most {MAX_DURATION_DAYS:,} (100 years)", ge=0, le=MAX_DURATION_DAYS)
 
 
 class Empirical(Section):
     """A table of durations and their probabilities, e.g. from local data."""
 
     distribution: Literal["empirical"]
-    values: list[float] = param("days", "Durations observed", min_length=1)
+    values: list[float] = param(
+        "days", f"Durations observed; at most {MAX_TABLE_ENTRIES:,} of them, each at most {MAX_DURATION_DAYS:,}",
+        min_length=1, max_length=MAX_TABLE_ENTRIES,
+    )
     probabilities: list[float] = param(
-        "share 0-1", "Probability of each duration, in the same order; sums to 1", min_length=1
+        "share 0-1", "Probability of each duration, in the same order; sums to 1", min_length=1, max_length=MAX_TABLE_ENTRIES
     )
 
     @model_validator(mode="after")
@@ -110,8 +145,8 @@ class Empirical(Section):
                 f"values has {len(self.values)} entries but probabilities has "
                 f"{len(self.probabilities)}; expected the same number"
             )
-        if any(v < 0 for v in self.values):
-            raise ValueError("values must be durations of 0 days or more")
+        if any(not 0 <= v <= MAX_DURATION_DAYS for v in self.values):
+            raise ValueError(f"values must be durations of 0 to {MAX_DURATION_DAYS:,} days")
         if any(not 0 <= p <= 1 for p in self.probabilities):
             raise ValueError("probabilities must each be between 0 and 1")
         total = sum(self.probabilities)
@@ -163,9 +198,18 @@ class Run(Section):
     """How long to simulate and with which seed."""
 
     start_year: int = param("year", "Calendar year whose 1 January (a Monday by convention) opens the horizon", ge=1900, le=2200)
-    warmup_days: float = param("days", "Simulated before the horizon to fill the system; results discarded", ge=0)
-    horizon_days: float = param("days", "Simulated time whose results are kept", gt=0)
-    replications: int = param("count", "Independent replications (overridden by --replications)", ge=1)
+    warmup_days: float = param(
+        "days", f"Simulated before the horizon to fill the system; results discarded; at most {MAX_WARMUP_DAYS:,} "
+        "(10 years: memory and time grow with the days simulated)", ge=0, le=MAX_WARMUP_DAYS,
+    )
+    horizon_days: float = param(
+        "days", f"Simulated time whose results are kept; at most {MAX_HORIZON_DAYS:,} (100 years: time grows with the "
+        "days simulated; memory is bounded by the admission requests of a run, see demand)", gt=0, le=MAX_HORIZON_DAYS,
+    )
+    replications: int = param(
+        "count", f"Independent replications (overridden by --replications); at most {MAX_REPLICATIONS:,} "
+        "(each is kept in memory for the tables)", ge=1, le=MAX_REPLICATIONS,
+    )
     seed: int = param("integer", "Master seed; every random stream derives from it", ge=0)
 
 
@@ -173,16 +217,21 @@ class Demand(Section):
     """Non-elective admissions of the 65+ cohort: a non-homogeneous Poisson process."""
 
     arrivals_per_day: dict[str, float] = param(
-        "admissions/day", "Base rate of emergency admission requests per age band (factor 1 days)"
+        "admissions/day", f"Base rate of emergency admission requests per age band (factor 1 days); each at most "
+        f"{MAX_RATE_PER_DAY:,g}, and the requests of a whole run at most {MAX_ARRIVALS:,} (upper estimate: every "
+        "patient is simulated and kept in memory)"
     )
     day_of_week_factors: list[float] = param(
-        "multiplier", "Rate multiplier Monday..Sunday", min_length=7, max_length=7, default=[1.0] * 7
+        "multiplier", f"Rate multiplier Monday..Sunday; each at most {MAX_FACTOR:g}", min_length=7, max_length=7,
+        default=[1.0] * 7,
     )
     month_factors: list[float] = param(
-        "multiplier", "Rate multiplier January..December", min_length=12, max_length=12, default=[1.0] * 12
+        "multiplier", f"Rate multiplier January..December; each at most {MAX_FACTOR:g}", min_length=12, max_length=12,
+        default=[1.0] * 12,
     )
     growth_per_year: float = param(
-        "fraction/year", "Compound demand growth g: rate x (1+g)^(t/365), t from 1 January of start_year", gt=-1, default=0.0
+        "fraction/year", "Compound demand growth g: rate x (1+g)^(t/365), t from 1 January of start_year; at most 1 "
+        "(doubling every year)", gt=-1, le=1, default=0.0
     )
     admission_avoidance_share: float = param(
         "share 0-1", "Share of admission requests avoided by community services", ge=0, lt=1, default=0.0
@@ -192,15 +241,15 @@ class Demand(Section):
     @classmethod
     def _rates_not_negative(cls, rates: dict[str, float]) -> dict[str, float]:
         for band, rate in rates.items():
-            if rate < 0 or not math.isfinite(rate):
-                raise ValueError(f"rate for age band {band!r} is {rate}; expected a number of 0 or more")
+            if not 0 <= rate <= MAX_RATE_PER_DAY:
+                raise ValueError(f"rate for age band {band!r} is {rate}; expected a number from 0 to {MAX_RATE_PER_DAY:,g}")
         return rates
 
     @field_validator("day_of_week_factors", "month_factors")
     @classmethod
     def _factors_not_negative(cls, factors: list[float]) -> list[float]:
-        if any(f < 0 for f in factors):
-            raise ValueError("factors must be 0 or more")
+        if any(not 0 <= f <= MAX_FACTOR for f in factors):
+            raise ValueError(f"factors must be from 0 to {MAX_FACTOR:g}")
         return factors
 
 
@@ -208,7 +257,10 @@ class Escalation(Section):
     """Extra (or, if negative, closed) beds in some calendar months, e.g. winter."""
 
     months: list[int] = param("month 1-12", "Months in which the change applies", min_length=1)
-    extra_beds: int = param("beds", "Beds added (negative: removed) in those months")
+    extra_beds: int = param(
+        "beds", f"Beds added (negative: removed) in those months; between -{MAX_CAPACITY:,} and {MAX_CAPACITY:,}",
+        ge=-MAX_CAPACITY, le=MAX_CAPACITY
+    )
 
     @field_validator("months")
     @classmethod
@@ -221,7 +273,7 @@ class Escalation(Section):
 class Acute(Section):
     """The acute bed pool the cohort uses (beds taken by others are left out)."""
 
-    beds: int = param("beds", "Acute beds available to the cohort", gt=0)
+    beds: int = param("beds", f"Acute beds available to the cohort; {CAPACITY_BOUND}", gt=0, le=MAX_CAPACITY)
     escalation: list[Escalation] = Field(default=[], description="Calendar changes to the bed count")
     when_full: Literal["wait", "divert"] = Field(
         default="wait",
@@ -338,12 +390,17 @@ class IntermediateCareOutcomes(Split):
 class Reablement(Section):
     """Pathway 1: short-term, goal-directed support at home (up to about six weeks)."""
 
-    places: int | None = param("places", "People served at once; or give care_hours_per_week instead", gt=0, default=None)
+    places: int | None = param(
+        "places", f"People served at once; or give care_hours_per_week instead; {CAPACITY_BOUND}",
+        gt=0, le=MAX_CAPACITY, default=None,
+    )
     care_hours_per_week: float | None = param(
-        "hours/week", "Capacity as care hours a week (places = hours / hours_per_person_per_week)", gt=0, default=None
+        "hours/week", "Capacity as care hours a week (places = hours / hours_per_person_per_week, at most "
+        f"{MAX_CAPACITY:,}, far above any borough's)", gt=0, default=None
     )
     hours_per_person_per_week: float | None = param(
-        "hours/week/person", "Care hours one person receives a week", gt=0, default=None
+        "hours/week/person", "Care hours one person receives a week; at most 168 (the hours of a week)", gt=0, le=168,
+        default=None,
     )
     duration: Distribution = Field(description="Length of the reablement episode [days]")
     outcomes: dict[str, ReablementOutcomes] = Field(
@@ -362,6 +419,8 @@ class Reablement(Section):
             raise ValueError("no capacity: expected places, or care_hours_per_week with hours_per_person_per_week")
         if self.place_count() < 1:
             raise ValueError("care_hours_per_week / hours_per_person_per_week is below 1 place; expected at least 1")
+        if self.place_count() > MAX_CAPACITY:
+            raise ValueError(f"care_hours_per_week / hours_per_person_per_week is over {MAX_CAPACITY:,} places; expected fewer")
         return self
 
     def place_count(self) -> int:
@@ -381,13 +440,19 @@ class HomeCareEnds(Section):
 class HomeCare(Section):
     """Long-term home care packages (domiciliary care)."""
 
-    packages: int = param("packages", "Packages that can run at once for this cohort", gt=0)
-    hours_per_week: float = param("hours/week", "Care hours in one package (for costs)", gt=0, default=10.0)
+    packages: int = param(
+        "packages", f"Packages that can run at once for this cohort; {CAPACITY_BOUND}", gt=0, le=MAX_CAPACITY
+    )
+    hours_per_week: float = param(
+        "hours/week", "Care hours in one package (for costs); at most 168 (the hours of a week)", gt=0, le=168, default=10.0
+    )
     end_rates_per_year: HomeCareEnds = Field(default=HomeCareEnds(), description="How packages end")
     clients_at_start: int = param(
         "packages",
-        "Packages already in use when the warm-up starts (people outside the model; they end at the total end rate)",
+        "Packages already in use when the warm-up starts (people outside the model; they end at the total end rate); "
+        f"at most {MAX_PEOPLE_AT_START:,} (each is simulated)",
         ge=0,
+        le=MAX_PEOPLE_AT_START,
         default=0,
     )
     when_full: Literal["wait", "reablement"] = Field(
@@ -406,7 +471,7 @@ class HomeCare(Section):
 class IntermediateCare(Section):
     """Pathway 2: bed-based intermediate care / rehabilitation."""
 
-    places: int = param("beds", "Intermediate care beds", gt=0)
+    places: int = param("beds", f"Intermediate care beds; {CAPACITY_BOUND}", gt=0, le=MAX_CAPACITY)
     duration: Distribution = Field(description="Length of stay in the intermediate care bed [days]")
     outcomes: dict[str, IntermediateCareOutcomes] = Field(
         default={}, description="Where people go next, per age band (a band not given: all home)"
@@ -423,14 +488,18 @@ class CareHomeEnds(Section):
 class CareHome(Section):
     """Pathway 3 and moves from home care or intermediate care: long-term care home placement."""
 
-    places: int | None = param("places", "Care home places for this cohort (none: no limit)", gt=0, default=None)
+    places: int | None = param(
+        "places", f"Care home places for this cohort (none: no limit); {CAPACITY_BOUND}", gt=0, le=MAX_CAPACITY,
+        default=None,
+    )
     placement_wait: Distribution = Field(
         default=Fixed(distribution="fixed", value=0.0),
         description="Time to arrange a placement, on top of any wait for a place [days]",
     )
     end_rates_per_year: CareHomeEnds = Field(default=CareHomeEnds(), description="How stays end")
     residents_at_start: int = param(
-        "places", "Places already taken when the warm-up starts (people outside the model)", ge=0, default=0
+        "places", "Places already taken when the warm-up starts (people outside the model); at most "
+        f"{MAX_PEOPLE_AT_START:,} (each is simulated)", ge=0, le=MAX_PEOPLE_AT_START, default=0
     )
 
     @field_validator("residents_at_start")
@@ -545,11 +614,14 @@ class CensusEntry(Section):
     )
     days: float = param(
         "days",
-        "Time in the place so far: waiting, since admission (acute_bed), since the service began, or since discharge (home)",
+        "Time in the place so far: waiting, since admission (acute_bed), since the service began, or since discharge "
+        f"(home); at most {MAX_DURATION_DAYS:,} (100 years)",
         ge=0,
+        le=MAX_DURATION_DAYS,
     )
     delayed_days: float = param(
-        "days", "acute_bed: time since medically optimised (0: still in treatment); at most `days`", ge=0, default=0.0
+        "days", "acute_bed: time since medically optimised (0: still in treatment); at most `days`", ge=0,
+        le=MAX_DURATION_DAYS, default=0.0
     )
 
     @model_validator(mode="after")
@@ -571,9 +643,11 @@ class Scenario(Section):
         pattern=NAME_PATTERN,
         max_length=80,
     )
-    description: str = Field(default="", description="What this scenario represents")
+    description: str = Field(default="", description="What this scenario represents", max_length=10_000)
     run: Run
-    age_bands: list[str] = Field(min_length=1, description="Names of the age bands of the cohort, e.g. 65-74")
+    age_bands: list[Annotated[str, Field(max_length=40)]] = Field(
+        min_length=1, max_length=50, description="Names of the age bands of the cohort, e.g. 65-74 (at most 50)"
+    )
     demand: Demand
     acute: Acute
     clinical_stay: ClinicalStay
@@ -600,6 +674,46 @@ class Scenario(Section):
         if isinstance(census, str):  # sim.scenario.load reads the file named in YAML before validation
             raise ValueError("a census file name is read when a scenario file loads; expected the census itself here")
         return census
+
+    @model_validator(mode="after")
+    def _demand_fits_in_memory(self) -> Scenario:
+        """An upper estimate of the admission requests of one replication: every patient is kept in memory."""
+        demand, run = self.demand, self.run
+        growth = max((1 + demand.growth_per_year) ** (run.horizon_days / 365), (1 + demand.growth_per_year) ** (-run.warmup_days / 365))
+        peak_rate = sum(demand.arrivals_per_day.values()) * max(demand.day_of_week_factors) * max(demand.month_factors)
+        estimate = peak_rate * growth * (run.warmup_days + run.horizon_days)
+        if estimate > MAX_ARRIVALS:
+            raise ValueError(
+                f"demand: up to {estimate:,.0f} admission requests in one replication (rates x factors x growth x "
+                f"{run.warmup_days + run.horizon_days:g} days); expected at most {MAX_ARRIVALS:,}: every patient is kept "
+                "in memory (shorten the run or check the rates)"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _census_fits(self) -> Scenario:
+        """No more people in a bed or a service than it has places when the run starts (check sees it, not only run)."""
+        if not self.census:
+            return self
+        from sim.calendar import beds_at  # here: sim.calendar reads this module
+
+        counts = Counter(entry.place for entry in self.census)
+        capacities = {
+            "acute_bed": beds_at(self.acute, -self.run.warmup_days),
+            "reablement": self.services.reablement.place_count(),
+            "home_care": self.services.home_care.packages,
+            "intermediate_care": self.services.intermediate_care.places,
+            "care_home": self.services.care_home.places or math.inf,
+        }
+        for place, capacity in capacities.items():
+            if counts[place] > capacity:
+                where, unit = ("acute beds", "beds") if place == "acute_bed" else (place, "places")
+                raise ValueError(
+                    f"census: more people in {where} than the {capacity:g} {unit} open when the run starts "
+                    f"({counts[place]}); expected at most that many"
+                    + (" (put the others in waiting_for_bed)" if place == "acute_bed" else "")
+                )
+        return self
 
     @model_validator(mode="after")
     def _census_bands(self) -> Scenario:

@@ -123,8 +123,8 @@ def downloads(folder: Path, stamp: float, scenario: str) -> None:
         return
     text = scenario_yaml(str(folder), stamp, scenario)
     if text is None:
-        st.caption("No scenario file for this run: it was not started from the app and its run.json does not "
-                   "hold the resolved scenarios.")
+        st.caption("No scenario file for this run: its run.json does not record the resolved scenarios (a folder "
+                   "written by an older version).")
     else:
         st.download_button(f"{scenario}.yaml (the scenario as run)", data=text, file_name=f"{scenario}.yaml",
                            key="download|scenario")
