@@ -20,7 +20,7 @@ from streamlit.testing.v1 import AppTest
 
 from sim.app import RESULTS_VARIABLE, SHIPPED
 from sim.app.edits import errors_by_field, overrides_of
-from sim.app.jobs import JOB, past_runs, resume_run, run_state
+from sim.app.jobs import JOB, LOG, RunRequest, past_runs, record_of, resume_run, run_state, start_run, stop_run, tasks_done
 from sim.app.levers import levers
 from sim.app.safety import MAX_UPLOAD_BYTES, accept_upload, safe_name
 from sim.app.sources import comment_of, source_of, value_sources
@@ -170,7 +170,8 @@ def test_a_failed_run_shows_its_error_then_a_run_finishes_and_its_tables_appear(
     assert [r.name for r in finished] == ["etc_x"] and not (tmp_path / "etc").exists()
     expected = {"summary.csv", "replications.csv", "comparison.csv", "daily.csv", "los_histogram.csv", "run.json",
                 "tasks.json"}
-    assert expected <= {p.name for p in (results / "etc_x").iterdir()}
+    written = {p.name for p in (results / "etc_x").iterdir()}
+    assert expected <= written and not any(name.startswith("app-") for name in written)  # the command's files only
     assert len(list((results / "etc_x").glob("tasks/*/replication-*.json"))) == 4
 
     at.button(key="open|etc_x").click().run()
@@ -250,9 +251,9 @@ def test_errors_go_next_to_the_fields_they_name_and_a_sections_to_its_edited_fie
 
 def test_a_run_whose_process_is_gone_is_stopped_and_can_be_resumed(results):
     folder = results / "lost"
-    folder.mkdir(parents=True)
+    record_of(folder).mkdir(parents=True)
     job = {"argv": ["check", str(WARD)], "expected_tasks": 1, "precision": None}
-    (folder / JOB).write_text(json.dumps({**job, "pid": 999_999_999, "started": time.time()}), encoding="utf-8")
+    (record_of(folder) / JOB).write_text(json.dumps({**job, "pid": 999_999_999, "started": time.time()}), encoding="utf-8")
     assert run_state(folder).state == "stopped" and run_state(folder).errors
     resume_run(folder)  # the same command again, in its own process
     deadline = time.monotonic() + 60
@@ -260,4 +261,21 @@ def test_a_run_whose_process_is_gone_is_stopped_and_can_be_resumed(results):
         assert time.monotonic() < deadline
         time.sleep(0.2)
     assert run_state(folder).state == "finished"
-    assert "mmc_wait.yaml: OK" in (folder / "app-log.txt").read_text(encoding="utf-8")
+    assert "mmc_wait.yaml: OK" in (record_of(folder) / LOG).read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_stop_interrupts_a_run_as_ctrl_c_would_and_it_shows_as_stopped(results):
+    request = RunRequest(WARD, replications=50, overrides=("run.horizon_days=2000",), workers=1, report=False)
+    folder = start_run(request, results)
+    deadline = time.monotonic() + 60
+    while tasks_done(folder) == 0:  # under way: at least one replication kept
+        assert time.monotonic() < deadline and not run_state(folder).ended, (record_of(folder) / LOG).read_text()
+        time.sleep(0.2)
+    stop_run(folder)
+    while not run_state(folder).ended:
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    state = run_state(folder)
+    assert state.state == "stopped" and 0 < state.done < 50
+    assert any(line.startswith("interrupted by SIGINT") for line in state.errors), state.errors

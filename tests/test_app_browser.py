@@ -24,7 +24,7 @@ from pathlib import Path
 import playwright.sync_api as playwright  # the test extra installs it
 import pytest
 
-from sim.app.jobs import JOB, alive, read_json
+from sim.app.jobs import JOB, RECORDS, alive, read_json, record_of
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -57,7 +57,7 @@ def end(server: subprocess.Popen, results: Path) -> None:
     if server.poll() is None:
         os.killpg(server.pid, signal.SIGKILL)  # a test server holds nothing worth a graceful stop
         server.wait()
-    for job in results.glob(f"*/{JOB}"):
+    for job in results.glob(f"{RECORDS}/*/{JOB}"):
         pid = read_json(job).get("pid")
         if pid and alive(pid):
             os.killpg(pid, signal.SIGKILL)
@@ -166,7 +166,7 @@ def test_a_planner_changes_beds_runs_and_reads_every_chart_in_chromium(tmp_path)
         end(server, results)
     assert (tmp_path / "results.png").stat().st_size > 100_000
     [run] = [p for p in results.iterdir() if p.name.startswith("compare")]
-    argv = read_json(run / JOB)["argv"]
+    argv = read_json(record_of(run) / JOB)["argv"]
     for flag, value in [("--replications", "3"), ("--set", "run.horizon_days=28"), ("--workers", "2")]:
         assert argv[argv.index(flag) + 1] == value  # what was typed reached the command
     assert len(list(run.glob("tasks/*/replication-*.json"))) == 6 and (run / "report.html").is_file()

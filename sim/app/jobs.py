@@ -1,15 +1,17 @@
 """Runs started from the app: the command line's own `run` or `compare`, in a process of its own.
 
-A run is a folder of the results folder. The app writes what to run into
-`app-job.json` and starts `python -m sim.app.background FOLDER` in a new
-session, detached from the web server's: it calls the command line
-(`sim.cli.main`) with `--out FOLDER`, so the work goes through the batch
-machinery (worker processes, one task file per finished replication,
-resumable) and ends with the same files as the command typed by hand. Its
-output goes to `app-log.txt`, and its exit status to `app-status.json` when
-it ends. Closing the browser loses nothing; whoever opens the app next reads
-the state of every run from these files: its progress is the number of task
-files against the number expected.
+A run is a folder of the results folder, written by the command alone. The
+app keeps its own record of the run beside it, in `RESULTS/.app/<run>/`
+(the command refuses an output folder holding files it did not write): what
+to run (`app-job.json`), the command's output (`app-log.txt`) and, when it
+ends, its exit status (`app-status.json`). It starts `python -m
+sim.app.background RECORD` in a new session, detached from the web
+server's, which calls the command line (`sim.cli.main`) with `--out FOLDER`,
+so the work goes through the batch machinery (worker processes, one task
+file per finished replication, resumable) and ends with the same files as
+the command typed by hand. Closing the browser loses nothing; whoever opens
+the app next reads the state of every run from these files: its progress is
+the number of task files against the number expected.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ from sim.precision import START
 from sim.app.safety import RESERVED, inside, safe_name
 
 JOB, STATUS, LOG = "app-job.json", "app-status.json", "app-log.txt"
+RECORDS = ".app"  # RESULTS/.app/<run>/: the app's record of each run
+INTERRUPTED = (128 + signal.SIGINT, 128 + signal.SIGTERM)  # the command line's exit after Ctrl-C or SIGTERM
 
 
 @dataclass(frozen=True)
@@ -100,10 +104,15 @@ class RunState:
         return self.state in ("finished", "failed", "stopped")
 
 
+def record_of(folder: Path) -> Path:
+    """Where the app keeps its record of the run whose results go into `folder`."""
+    return folder.parent / RECORDS / folder.name
+
+
 def start_run(request: RunRequest, results_root: Path, name: str = "") -> Path:
-    """Start a run in a new folder of the results folder (named after `name`, made safe and unique); return it."""
+    """Start a run into a new folder of the results folder (named after `name`, made safe and unique); return it."""
     folder = unique_folder(results_root, safe_name(name or request.default_name(), "run"))
-    folder.mkdir(parents=True)
+    record_of(folder).mkdir(parents=True)
     job = {
         "argv": request.argv(folder),
         "expected_tasks": request.expected_tasks(),
@@ -115,27 +124,28 @@ def start_run(request: RunRequest, results_root: Path, name: str = "") -> Path:
 
 def resume_run(folder: Path) -> None:
     """Run a stopped or failed run's command again into its folder: the command line carries on where it stopped."""
-    job = read_json(folder / JOB)
-    (folder / STATUS).unlink(missing_ok=True)
+    job = read_json(record_of(folder) / JOB)
+    (record_of(folder) / STATUS).unlink(missing_ok=True)
     launch(folder, job)
 
 
 def launch(folder: Path, job: dict) -> None:
     """Start the background process of a run and record it (its process id, when, what was done already)."""
+    record = record_of(folder)
     job = {**job, "started": time.time(), "done_at_start": tasks_done(folder), "pid": None}
-    write_json(folder / JOB, job)
-    with open(folder / LOG, "ab") as log:
+    write_json(record / JOB, job)
+    with open(record / LOG, "ab") as log:
         process = subprocess.Popen(  # noqa: S603 - our own module, our own arguments
-            [sys.executable, "-m", "sim.app.background", str(folder)],
-            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, cwd=folder, start_new_session=True,
+            [sys.executable, "-m", "sim.app.background", str(record)],
+            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, cwd=record, start_new_session=True,
         )
-    write_json(folder / JOB, {**job, "pid": process.pid})
+    write_json(record / JOB, {**job, "pid": process.pid})
     threading.Thread(target=process.wait, daemon=True).start()  # reaped when it ends, while this server runs
 
 
 def stop_run(folder: Path) -> None:
     """Interrupt a running run as Ctrl-C would (its finished replications are kept; Resume carries on)."""
-    job = read_json(folder / JOB)
+    job = read_json(record_of(folder) / JOB)
     if job.get("pid") and alive(job["pid"]):
         os.killpg(job["pid"], signal.SIGINT)
 
@@ -143,7 +153,7 @@ def stop_run(folder: Path) -> None:
 def unique_folder(results_root: Path, name: str) -> Path:
     """results_root/name, or name-2, name-3... if that is taken (or is one of the app's own folders)."""
     candidate, number = name, 1
-    while candidate in RESERVED or (results_root / candidate).exists():
+    while candidate in RESERVED or (results_root / candidate).exists() or (results_root / RECORDS / candidate).exists():
         number += 1
         candidate = f"{name}-{number}"
     return inside(results_root, results_root / candidate)
@@ -155,22 +165,24 @@ def tasks_done(folder: Path) -> int:
 
 
 def run_state(folder: Path) -> RunState | None:
-    """The state of the run in `folder`, or None if it holds no run."""
+    """The state of the run into `folder`, or None if there is none (no record of the app's, no run.json)."""
     done = tasks_done(folder)
-    if not (folder / JOB).is_file():
+    record = record_of(folder)
+    if not (record / JOB).is_file():
         if not (folder / "run.json").is_file():
             return None
         started = (folder / "run.json").stat().st_mtime
         return RunState(folder, "finished", done, done, 0.0, None, started, by_app=False)
-    job = read_json(folder / JOB)
-    status = read_json(folder / STATUS) if (folder / STATUS).is_file() else None
-    started = job.get("started", folder.stat().st_mtime)
+    job = read_json(record / JOB)
+    status = read_json(record / STATUS) if (record / STATUS).is_file() else None
+    started = job.get("started", record.stat().st_mtime)
     expected = max(job.get("expected_tasks", done), done)
     command = "python -m sim " + " ".join(_quoted(a) for a in job.get("argv", []))
     if status is not None:
-        ok = status.get("exit_code") == 0
-        return RunState(folder, "finished" if ok else "failed", done, expected, status.get("finished", started) - started,
-                        None, started, command, [] if ok else error_lines(folder / LOG))
+        code = status.get("exit_code")
+        state = "finished" if code == 0 else "stopped" if code in INTERRUPTED else "failed"
+        return RunState(folder, state, done, expected, status.get("finished", started) - started,
+                        None, started, command, [] if code == 0 else error_lines(record / LOG))
     seconds = time.time() - started
     if job.get("pid") is None or not alive(job["pid"]):
         return RunState(folder, "stopped", done, expected, seconds, None, started, command,
@@ -184,10 +196,13 @@ def run_state(folder: Path) -> RunState | None:
 
 
 def past_runs(results_root: Path) -> list[RunState]:
-    """Every run in the results folder, newest first (the app's own folders left out)."""
+    """Every run in the results folder (or that the app started there), newest first."""
     if not results_root.is_dir():
         return []
-    found = [run_state(f) for f in results_root.iterdir() if f.is_dir() and f.name not in RESERVED]
+    names = {f.name for f in results_root.iterdir() if f.is_dir()}
+    if (results_root / RECORDS).is_dir():
+        names |= {f.name for f in (results_root / RECORDS).iterdir() if f.is_dir()}
+    found = [run_state(results_root / name) for name in names - set(RESERVED) if not name.startswith(".")]
     return sorted((s for s in found if s is not None), key=lambda s: s.started, reverse=True)
 
 

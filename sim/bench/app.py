@@ -124,7 +124,7 @@ def main() -> None:
         finally:
             os.killpg(server.pid, signal.SIGKILL)
             server.wait()
-            for job in Path(folder).glob("results/*/app-job.json"):  # a run still going would outlive the server
+            for job in Path(folder).glob("results/.app/*/app-job.json"):  # a run still going would outlive the server
                 pid = json.loads(job.read_text()).get("pid")
                 if pid:
                     try:
