@@ -20,12 +20,22 @@ from streamlit.testing.v1 import AppTest
 
 from sim.app import RESULTS_VARIABLE, SHIPPED
 from sim.app.edits import errors_by_field, overrides_of
-from sim.app.jobs import JOB, LOG, RunRequest, past_runs, record_of, resume_run, run_state, start_run, stop_run, tasks_done
+from sim.app.jobs import (
+    JOB,
+    LOG,
+    RunRequest,
+    past_runs,
+    record_of,
+    resume_run,
+    run_state,
+    start_run,
+    stop_run,
+    tasks_done,
+)
 from sim.app.levers import levers
 from sim.app.safety import MAX_UPLOAD_BYTES, accept_upload, safe_name
 from sim.app.sources import comment_of, source_of, value_sources
 from sim.cli import main
-from sim.errors import InputError
 from sim.errors import InputError
 from sim.scenario import load_scenario
 from sim.scenario.schema import Scenario
@@ -184,7 +194,10 @@ def test_a_failed_run_shows_its_error_then_a_run_finishes_and_its_tables_appear(
     assert any("Mmc wait edited" in m.value for m in at.markdown)  # the summary in words names the option
     downloads = {d.label for d in at.download_button}
     assert {"summary.csv", "comparison.csv", "daily.csv", "run.json"} <= downloads
-    assert "baseline.yaml (the scenario as run)" in downloads
+    assert "baseline.yaml (the scenario as run)" in downloads and "report.html" not in downloads
+    at.switch_page("views/results.py").run()  # AppTest stays on the page it last switched to itself
+    at.button(key="write_report").click().run()  # the run was made without one: write it now
+    assert (results / "etc_x" / "report.html").is_file() and "report.html" in {d.label for d in at.download_button}
 
 
 # --- safety on a shared machine -----------------------------------------------------------------------------

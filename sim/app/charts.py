@@ -95,7 +95,7 @@ def by_pathway(summary: pd.DataFrame) -> alt.LayerChart:
         data[["pathway", column, f"{column}_low", f"{column}_high"]].set_axis(["pathway", "days", "low", "high"], axis=1)
         .assign(measure=words) for column, words in (("los", "length of stay"), ("delay", "of which discharge delay"))
     ], ignore_index=True)
-    long["interval"] = [format_interval(lo, hi, "days") for lo, hi in zip(long.low, long.high)]
+    long["interval"] = [format_interval(lo, hi, "days") for lo, hi in zip(long.low, long.high, strict=False)]
     order = ["length of stay", "of which discharge delay"]
     encoding = dict(x=alt.X("pathway:N", title="discharge pathway"), xOffset=alt.XOffset("measure:N", sort=order))
     bars = alt.Chart(long).mark_bar().encode(
@@ -133,9 +133,9 @@ def forest(comparison: pd.DataFrame, indicator: str, order: list[str]) -> alt.La
     data = data.assign(
         option=[option_title(o) for o in data.scenario], x=data["diff"] * factor,
         low=data.diff_ci_low * factor, high=data.diff_ci_high * factor,
-        clear=["yes" if distinguishable(lo, hi) else "no" for lo, hi in zip(data.diff_ci_low, data.diff_ci_high)],
+        clear=["yes" if distinguishable(lo, hi) else "no" for lo, hi in zip(data.diff_ci_low, data.diff_ci_high, strict=False)],
         change=[format_estimate(d, lo, hi, unit, difference=True)
-                for d, lo, hi in zip(data["diff"], data.diff_ci_low, data.diff_ci_high)],
+                for d, lo, hi in zip(data["diff"], data.diff_ci_low, data.diff_ci_high, strict=False)],
     )
     y = alt.Y("option:N", sort=[option_title(o) for o in order], title=None, axis=alt.Axis(labelLimit=220))
     tooltip = [alt.Tooltip("option:N"), alt.Tooltip("change:N", title="change (95 % interval)"),
@@ -161,9 +161,9 @@ def cost_plane(comparison: pd.DataFrame, order: list[str], effect: str = "delaye
         x=data.diff_effect * factor, x_low=data.diff_ci_low_effect * factor, x_high=data.diff_ci_high_effect * factor,
         y=data.diff_cost / 1e6, y_low=data.diff_ci_low_cost / 1e6, y_high=data.diff_ci_high_cost / 1e6,
         effect_text=[format_estimate(d, lo, hi, unit, difference=True) for d, lo, hi in
-                     zip(data.diff_effect, data.diff_ci_low_effect, data.diff_ci_high_effect)],
+                     zip(data.diff_effect, data.diff_ci_low_effect, data.diff_ci_high_effect, strict=False)],
         cost_text=[format_estimate(d, lo, hi, "GBP/year", difference=True) for d, lo, hi in
-                   zip(data.diff_cost, data.diff_ci_low_cost, data.diff_ci_high_cost)],
+                   zip(data.diff_cost, data.diff_ci_low_cost, data.diff_ci_high_cost, strict=False)],
     )
     tooltip = [alt.Tooltip("option:N"), alt.Tooltip("effect_text:N", title=f"change in {label(effect)}"),
                alt.Tooltip("cost_text:N", title="change in net cost a year")]

@@ -27,9 +27,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from sim.app.safety import RESERVED, inside, safe_name
 from sim.files import write_atomically
 from sim.precision import START
-from sim.app.safety import RESERVED, inside, safe_name
 
 JOB, STATUS, LOG = "app-job.json", "app-status.json", "app-log.txt"
 RECORDS = ".app"  # RESULTS/.app/<run>/: the app's record of each run

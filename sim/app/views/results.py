@@ -16,7 +16,7 @@ import streamlit as st
 
 from sim.app import charts, jobs, results_root
 from sim.app.readout import TABLES, read_tables, resolved_scenario_yaml
-from sim.report import appraisal, tables
+from sim.report import appraisal, tables, write_report
 from sim.report.figures import FOREST_INDICATORS
 from sim.trust import warning_summary
 
@@ -119,6 +119,11 @@ def downloads(folder: Path, stamp: float, scenario: str) -> None:
     for index, name in enumerate(files):
         columns[index % 4].download_button(name, data=(folder / name).read_bytes(), file_name=name,
                                            key=f"download|{name}")
+    if "report.html" not in files and (folder / "run.json").is_file() and st.button(
+            "Write report.html", key="write_report", help="The self-contained HTML report of this run (a few seconds)."):
+        with st.spinner("Writing the report"):
+            write_report(folder)
+        st.rerun()
     if not scenario:  # a folder that is not a run's: no scenario to offer
         return
     text = scenario_yaml(str(folder), stamp, scenario)
