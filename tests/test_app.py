@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -21,20 +23,12 @@ from streamlit.testing.v1 import AppTest
 from sim.app import RESULTS_VARIABLE, SHIPPED
 from sim.app.edits import errors_by_field, overrides_of
 from sim.app.jobs import (
-    JOB,
-    LOG,
-    RunRequest,
-    past_runs,
-    record_of,
-    resume_run,
-    run_state,
-    start_run,
-    stop_run,
-    tasks_done,
+    JOB, LOG, RunRequest, past_runs, record_of, resume_run, run_state, runs_under_way, start_run, stop_run, tasks_done,
 )
 from sim.app.levers import levers
 from sim.app.safety import MAX_UPLOAD_BYTES, accept_upload, safe_name
 from sim.app.sources import comment_of, source_of, value_sources
+from sim.app.ui import progress_text
 from sim.cli import main
 from sim.errors import InputError
 from sim.scenario import load_scenario
@@ -292,3 +286,30 @@ def test_stop_interrupts_a_run_as_ctrl_c_would_and_it_shows_as_stopped(results):
     state = run_state(folder)
     assert state.state == "stopped" and 0 < state.done < 50
     assert any(line.startswith("interrupted by SIGINT") for line in state.errors), state.errors
+
+
+def test_progress_is_the_task_files_against_those_expected_with_the_time_left(results):
+    folder = results / "going"
+    tasks = folder / "tasks" / "baseline"
+    tasks.mkdir(parents=True)
+    record_of(folder).mkdir(parents=True)
+    # A stand-in for the background process (alive() knows a run's process by its command line).
+    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "sim.app.background"])
+    try:
+        job = {"argv": ["run", "x.yaml"], "expected_tasks": 8, "precision": None, "pid": process.pid,
+               "started": time.time() - 10.0, "done_at_start": 0}
+        (record_of(folder) / JOB).write_text(json.dumps(job), encoding="utf-8")
+        for replication in range(2):
+            (tasks / f"replication-{replication:05d}.json").write_text("{}", encoding="utf-8")
+        (tasks / ".replication-00002.json.123.tmp").write_text("", encoding="utf-8")  # half written: not counted
+        [state] = runs_under_way(results)
+        assert (state.state, state.done, state.expected) == ("running", 2, 8)
+        assert state.left == pytest.approx(30.0, abs=1.0)  # 10 s for 2 replications, 6 to go
+        assert progress_text(state) == "2 of 8 replications, about 30 s left"
+        for replication in range(2, 8):
+            (tasks / f"replication-{replication:05d}.json").write_text("{}", encoding="utf-8")
+        assert run_state(folder).state == "writing tables"
+    finally:
+        process.kill()
+        process.wait()
+    assert run_state(folder).state == "stopped" and runs_under_way(results) == []

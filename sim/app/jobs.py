@@ -166,23 +166,25 @@ def tasks_done(folder: Path) -> int:
 
 def run_state(folder: Path) -> RunState | None:
     """The state of the run into `folder`, or None if there is none (no record of the app's, no run.json)."""
-    done = tasks_done(folder)
     record = record_of(folder)
     if not (record / JOB).is_file():
         if not (folder / "run.json").is_file():
             return None
         started = (folder / "run.json").stat().st_mtime
-        return RunState(folder, "finished", done, done, 0.0, None, started, by_app=False)
+        return RunState(folder, "finished", 0, 0, 0.0, None, started, by_app=False)
     job = read_json(record / JOB)
     status = read_json(record / STATUS) if (record / STATUS).is_file() else None
     started = job.get("started", record.stat().st_mtime)
-    expected = max(job.get("expected_tasks", done), done)
     command = "python -m sim " + " ".join(_quoted(a) for a in job.get("argv", []))
+    if status is not None and status.get("exit_code") == 0:  # its task files need not be counted again
+        return RunState(folder, "finished", job["expected_tasks"], job["expected_tasks"],
+                        status.get("finished", started) - started, None, started, command)
+    done = tasks_done(folder)
+    expected = max(job.get("expected_tasks", done), done)
     if status is not None:
-        code = status.get("exit_code")
-        state = "finished" if code == 0 else "stopped" if code in INTERRUPTED else "failed"
+        state = "stopped" if status.get("exit_code") in INTERRUPTED else "failed"
         return RunState(folder, state, done, expected, status.get("finished", started) - started,
-                        None, started, command, [] if code == 0 else error_lines(record / LOG))
+                        None, started, command, error_lines(record / LOG))
     seconds = time.time() - started
     if job.get("pid") is None or not alive(job["pid"]):
         return RunState(folder, "stopped", done, expected, seconds, None, started, command,
@@ -193,6 +195,15 @@ def run_state(folder: Path) -> RunState | None:
     left = seconds * (expected - done) / ran if ran > 0 and done < expected and not open_ended else None
     state = "writing tables" if done >= expected and not open_ended else "running"
     return RunState(folder, state, done, expected, seconds, left, started, command, open_ended=open_ended)
+
+
+def runs_under_way(results_root: Path) -> list[RunState]:
+    """The app's runs that have not ended (only their records are read: cheap enough to ask every second)."""
+    records = results_root / RECORDS
+    if not records.is_dir():
+        return []
+    found = [run_state(results_root / r.name) for r in records.iterdir() if r.is_dir() and not (r / STATUS).exists()]
+    return [s for s in found if s is not None and not s.ended]
 
 
 def past_runs(results_root: Path) -> list[RunState]:

@@ -57,7 +57,7 @@ def progress_text(run: jobs.RunState) -> str:
 @st.fragment(run_every=1.0)
 def runs_under_way() -> None:
     """The sidebar's list of runs still working, with their progress (refreshed every second on its own)."""
-    running = [r for r in jobs.past_runs(results_root()) if not r.ended]
+    running = jobs.runs_under_way(results_root())
     st.caption(f"Results folder: `{results_root()}`")
     if not running:
         st.caption("No runs under way.")
