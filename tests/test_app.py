@@ -142,6 +142,7 @@ def test_the_downloaded_yaml_holds_only_the_changes_and_reloads_to_the_same_scen
 
 @pytest.mark.slow
 def test_a_failed_run_shows_its_error_then_a_run_finishes_and_its_tables_appear(results, tmp_path, capsys):
+    before = files_under(tmp_path)
     at = app()
     at.selectbox(key="base").set_value("validation/mmc_wait").run()
     at.number_input(key=lever_key("validation/mmc_wait", "acute.beds")).set_value(16).run()
@@ -172,6 +173,7 @@ def test_a_failed_run_shows_its_error_then_a_run_finishes_and_its_tables_appear(
     assert said in [e.value for e in at.error] and not at.exception  # the command line's message, and still usable
     finished = [r for r in past_runs(results) if r.state == "finished"]
     assert [r.name for r in finished] == ["etc_x"] and not (tmp_path / "etc").exists()
+    assert all(results in path.parents for path in files_under(tmp_path) - before)  # nothing written elsewhere
     expected = {"summary.csv", "replications.csv", "comparison.csv", "daily.csv", "los_histogram.csv", "run.json",
                 "tasks.json"}
     written = {p.name for p in (results / "etc_x").iterdir()}
