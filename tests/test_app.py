@@ -23,7 +23,17 @@ from streamlit.testing.v1 import AppTest
 from sim.app import RESULTS_VARIABLE, SHIPPED
 from sim.app.edits import errors_by_field, overrides_of
 from sim.app.jobs import (
-    JOB, LOG, RunRequest, past_runs, record_of, resume_run, run_state, runs_under_way, start_run, stop_run, tasks_done,
+    JOB,
+    LOG,
+    RunRequest,
+    past_runs,
+    record_of,
+    resume_run,
+    run_state,
+    runs_under_way,
+    start_run,
+    stop_run,
+    tasks_done,
 )
 from sim.app.levers import levers
 from sim.app.safety import MAX_UPLOAD_BYTES, accept_upload, safe_name

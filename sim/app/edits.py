@@ -32,12 +32,18 @@ def overrides_of(edits: dict[str, Any]) -> list[str]:
     return [f"{key_path}={yaml_text(value)}" for key_path, value in edits.items()]
 
 
-def check_edit(base: Path, edits: dict[str, Any]) -> tuple[Scenario | None, list[str]]:
-    """(the edited scenario, []) or (None, the command line's error lines, each as it prints them)."""
+def check_overrides(base: Path, overrides: list[str]) -> tuple[Scenario | None, list[str]]:
+    """An edit (as `--set` assignments, overrides_of) checked by the loader: (the edited scenario, []) or (None, the
+    command line's error lines, each as it prints them)."""
     try:
-        return load_scenario(base, overrides_of(edits)), []
+        return load_scenario(base, overrides), []
     except InputError as error:
         return None, [f"error: {line}" for line in str(error).splitlines()]
+
+
+def default_name(scenario: Scenario, is_edit: bool) -> str:
+    """The name an edit starts with: an edit kept earlier keeps its own, any other scenario's gets `_edited`."""
+    return scenario.name if is_edit else f"{scenario.name}_edited"
 
 
 def error_key_path(line: str) -> str:

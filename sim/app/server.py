@@ -16,7 +16,8 @@ from sim.app import RESULTS_VARIABLE
 
 MAIN = Path(__file__).resolve().with_name("main.py")
 DEFAULT_PORT, DEFAULT_HOST = 8501, "127.0.0.1"
-# What the pages import, loaded before the server takes its first visitor, so that the first page is quick.
+# What the pages import, loaded before the server takes its first visitor (with the baseline), so that the first
+# page is quick.
 PRELOAD = ("pandas", "altair", "sim.app.ui", "sim.app.levers", "sim.app.charts", "sim.app.readout", "sim.report.tables",
            "sim.scenario.summary")
 
@@ -39,6 +40,9 @@ def serve(port: int = DEFAULT_PORT, host: str = DEFAULT_HOST, results: Path = Pa
     os.environ[RESULTS_VARIABLE] = str(results)
     for module in PRELOAD:
         importlib.import_module(module)
+    from sim.app import ui
+
+    ui.warm()
     shown = f"[{host}]" if ":" in host else host
     print(f"sim app: open http://{shown}:{port} in a browser (results folder {results}; Ctrl-C stops the app, "
           "runs under way carry on)", flush=True)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import streamlit as st
 
 from sim.app import jobs, results_root, scenarios_root
-from sim.app.edits import check_edit
+from sim.app.edits import check_overrides, default_name, overrides_of
 from sim.app.safety import edited_scenarios, shipped_scenarios, uploaded_scenarios
 from sim.app.sources import value_sources
 from sim.scenario import Scenario
@@ -25,17 +26,18 @@ def _stamp(path: Path) -> float:
     return path.stat().st_mtime if path.is_file() else 0.0
 
 
-@st.cache_resource(max_entries=256, show_spinner=False)
-def _checked(path: str, stamp: float, edits: tuple) -> tuple[Scenario | None, list[str]]:
-    return check_edit(Path(path), dict(edits))
+# Cached for the whole server (every visitor), keyed by the file's modification time: a changed file is read again.
+@functools.lru_cache(maxsize=256)
+def _checked(path: str, stamp: float, overrides: tuple[str, ...]) -> tuple[Scenario | None, list[str]]:
+    return check_overrides(Path(path), list(overrides))
 
 
 def checked(path: Path, edits: dict | None = None) -> tuple[Scenario | None, list[str]]:
     """The scenario at `path` with `edits`, or the command line's error lines (cached while the file is unchanged)."""
-    return _checked(str(path), _stamp(path), tuple((edits or {}).items()))
+    return _checked(str(path), _stamp(path), tuple(overrides_of(edits or {})))
 
 
-@st.cache_resource(max_entries=64, show_spinner=False)
+@functools.lru_cache(maxsize=64)
 def _sources(path: str, stamp: float) -> dict[str, str]:
     return value_sources(Path(path))
 
@@ -43,6 +45,15 @@ def _sources(path: str, stamp: float) -> dict[str, str]:
 def sources(path: Path) -> dict[str, str]:
     """Where each value of the scenario at `path` comes from (comments of its files), cached."""
     return _sources(str(path), _stamp(path))
+
+
+def warm() -> None:
+    """Read the shipped baseline as the first page shows it, before the first visitor comes (at server start)."""
+    baseline = scenarios_root() / "baseline.yaml"
+    scenario, _ = checked(baseline)
+    if scenario is not None:
+        checked(baseline, {"name": default_name(scenario, is_edit=False)})
+        sources(baseline)
 
 
 def progress_text(run: jobs.RunState) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 import streamlit as st
 
 from sim.app import results_root, scenarios_root, ui
-from sim.app.edits import edit_yaml, errors_by_field, relative_extends, split_edit
+from sim.app.edits import default_name, edit_yaml, errors_by_field, relative_extends, split_edit
 from sim.app.levers import Lever, levers
 from sim.app.safety import EDITS, MAX_UPLOAD_BYTES, accept_upload, inside, safe_name
 from sim.app.sources import source_of
@@ -119,11 +119,11 @@ where = ui.sources(base_path)
 base_values = base.model_dump(mode="json")
 sections = levers(start)
 keys = {lever.key_path: f"lever|{chosen}|{lever.key_path}" for fields in sections.values() for lever in fields}
-default_name = start.name if is_edit else f"{start.name}_edited"
+first_name = default_name(start, is_edit)
 
 
 def start_value(lever: Lever) -> Any:
-    return default_name if lever.key_path == "name" else lever.value
+    return first_name if lever.key_path == "name" else lever.value
 
 
 # What the fields hold now (their widgets' state from the last interaction), checked before they are drawn,
