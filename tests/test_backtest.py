@@ -16,7 +16,7 @@ from sim.runner import run_replication
 from sim.scenario import load_scenario
 from sim.scenario.schema import Scenario
 from sim.streams import Streams
-from tests.model_helpers import BASELINE
+from model_helpers import BASELINE
 
 HISTORY = Path(__file__).resolve().parents[1] / "calibration" / "history"
 DAYS = 21

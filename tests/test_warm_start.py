@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from model_helpers import BASELINE
 from scipy import integrate, stats
 
 from sim.cli import main
@@ -18,7 +19,6 @@ from sim.scenario import load_scenario
 from sim.scenario.census import read_census, write_census
 from sim.scenario.schema import CensusEntry, Exponential, Lognormal, Scenario
 from sim.streams import Streams
-from tests.model_helpers import BASELINE
 
 HISTORY = Path(__file__).resolve().parents[1] / "calibration" / "history"
 
