@@ -35,9 +35,10 @@ def spell(
     service: str = "",
     readmission: bool = False,
     next_arrival: float = NAN,
+    band: int = 0,
 ) -> SpellRecord:
-    """One spell record (age band 0); times in days, NaN: did not happen (yet)."""
-    record = SpellRecord(patient, 0, PATHWAYS.index(pathway), readmission, arrival)
+    """One spell record (the first age band unless told); times in days, NaN: did not happen (yet)."""
+    record = SpellRecord(patient, band, PATHWAYS.index(pathway), readmission, arrival)
     record.admitted, record.optimised, record.left_bed = admitted, optimised, left_bed
     record.died, record.diverted, record.service, record.next_arrival = died, diverted, service, next_arrival
     return record
