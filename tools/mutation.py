@@ -1,0 +1,104 @@
+"""Mutation testing of one module against its own tests (a developer's tool, not part of CI).
+
+    nice -n 19 .venv/bin/python tools/mutation.py indicators        # or compare, hospital, census_start, load
+    nice -n 19 .venv/bin/python tools/mutation.py indicators --show  # and print each survivor's diff
+
+mutmut (the `dev` extra) makes small changes to a module's functions one at a
+time and runs the tests that reach the changed function; a change no test
+notices "survives". mutmut reads one configuration from the pyproject.toml of
+the folder it runs in, so each module gets its own copy of the repository
+(sim, tests, scenarios, calibration; default under /tmp/sim-mutation/) whose
+pyproject names the module and its most relevant test files: a mutant then
+costs seconds, not the whole suite. The repository itself is never changed.
+Prints the counts by status, the score (killed / mutants with a verdict) and
+the surviving mutants' names.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+COPIED = ("sim", "tests", "scenarios", "calibration")
+
+# module -> (its file, the test files or test ids that check it)
+MODULES: dict[str, tuple[str, list[str]]] = {
+    "indicators": ("sim/indicators.py", [
+        "tests/test_indicators_by_value.py", "tests/test_outcome_indicators.py", "tests/test_spells_listing.py",
+    ]),
+    "compare": ("sim/batch/compare.py", ["tests/test_comparisons_by_value.py", "tests/test_batch.py"]),
+    "hospital": ("sim/model/hospital.py", [
+        "tests/test_model_behaviour.py", "tests/test_community_services.py", "tests/test_readmissions.py",
+        "tests/test_outcome_indicators.py", "tests/test_warm_start.py::test_the_census_people_are_where_the_census_says_on_day_0",
+        "tests/test_warm_start.py::test_census_patients_keep_what_is_left_of_their_stays",
+    ]),
+    "census_start": ("sim/model/census_start.py", [
+        "tests/test_warm_start.py", "tests/test_backtest.py::test_the_census_command_writes_a_census_and_an_observed_series",
+    ]),
+    "load": ("sim/scenario/load.py", [
+        "tests/test_scenario_errors.py", "tests/test_scenario_errors_services.py", "tests/test_shipped_configs.py",
+        "tests/test_warm_start.py::test_a_census_path_is_read_relative_to_the_file_that_names_it",
+    ]),
+}
+
+
+def prepare(module: str, source: Path, work: Path) -> list[str]:
+    """A fresh copy of `source` in `work`, configured for mutmut; returns the tests that exist there."""
+    target, tests = MODULES[module]
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    for name in COPIED:
+        shutil.copytree(source / name, work / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    present = [t for t in tests if (work / t.split("::")[0]).is_file()]
+    listed = ", ".join(f'"{t}"' for t in present)
+    config = (
+        "\n[tool.mutmut]\n"
+        'source_paths = ["sim"]\n'
+        f'only_mutate = ["{target}"]\n'
+        f"pytest_add_cli_args_test_selection = [{listed}]\n"
+        'also_copy = ["scenarios", "calibration"]\n'
+    )
+    (work / "pyproject.toml").write_text((source / "pyproject.toml").read_text(encoding="utf-8") + config, encoding="utf-8")
+    return present
+
+
+def mutmut(work: Path, *args: str) -> str:
+    done = subprocess.run([sys.executable, "-m", "mutmut", *args], cwd=work, capture_output=True, text=True)
+    if done.returncode != 0 and args[0] == "run":
+        sys.exit(f"mutmut {' '.join(args)} failed ({done.returncode}):\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+    return done.stdout
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("module", choices=sorted(MODULES))
+    parser.add_argument("--source", type=Path, default=REPO, help="repository to copy (default: this one)")
+    parser.add_argument("--work", type=Path, help="folder for the copy (default: /tmp/sim-mutation/MODULE)")
+    parser.add_argument("--show", action="store_true", help="print the diff of every surviving mutant")
+    args = parser.parse_args()
+    work = args.work or Path(tempfile.gettempdir()) / "sim-mutation" / args.module
+    tests = prepare(args.module, args.source.resolve(), work)
+    print(f"{MODULES[args.module][0]} against {', '.join(tests)}", flush=True)
+    mutmut(work, "run")
+    status = dict(re.findall(r"^\s+(\S+): (.+)$", mutmut(work, "results", "--all", "true"), flags=re.MULTILINE))
+    counts = Counter(status.values())
+    verdicts = counts["killed"] + counts["timeout"] + counts["survived"] + counts["no tests"]
+    caught = counts["killed"] + counts["timeout"]
+    print(", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
+    print(f"score {caught}/{verdicts} = {caught / verdicts:.1%} (killed or timed out / all with a verdict)")
+    for name, verdict in sorted(status.items()):
+        if verdict in ("survived", "no tests"):
+            print(f"{verdict}: {name}")
+            if args.show:
+                print(mutmut(work, "show", name))
+
+
+if __name__ == "__main__":
+    main()
