@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from model_helpers import BASELINE
+from model_helpers import BASELINE, every_band
 from scipy import integrate, stats
 
 from sim.cli import main
@@ -124,6 +124,27 @@ def test_a_warm_start_from_the_steady_state_needs_no_warm_up():
         assert stats.ttest_ind(a, b, equal_var=False).pvalue > level, (name, np.mean(a), np.mean(b))
     empty = [x["mean_occupancy_pct"] for x in cold]
     assert stats.ttest_ind(empty, [x["mean_occupancy_pct"] for x in reference], equal_var=False).pvalue < level
+
+
+def test_census_patients_who_will_die_keep_the_time_to_death_of_new_ones():
+    """New patients' time before an in-hospital death is not scaled by their age band (only clinical stays
+    are): census patients who will die get the rest of that same unscaled time. Everyone dies after an
+    exponential 10 days (memoryless: 10 more days on average, whatever has passed); age factor 2 would
+    double it if applied. 400 census patients: their mean is 10 +- 3 x 10 / sqrt(400) = 10 +- 1.5."""
+    scenario = load_scenario(BASELINE, [
+        "run.warmup_days=0", "run.horizon_days=300", "acute.beds=1000",
+        "demand.arrivals_per_day=" + every_band(0.01),
+        "in_hospital_death.probability=" + every_band(1.0),
+        "in_hospital_death.stay_before_death={distribution: exponential, mean: 10.0}",
+        "clinical_stay.age_band_factor=" + every_band(2.0),
+    ])
+    census = [CensusEntry(place="acute_bed", age_band="85+", pathway="p0", days=5.0)] * 400
+    start = with_census(scenario, census)
+    streams = Streams(start.run.seed, 0)
+    records = simulate(start, draw_arrivals(start, streams), streams)
+    census_spells = [s for s in records.spells if s.arrival == -5.0]
+    assert len(census_spells) == 400 and all(s.died for s in census_spells)
+    assert np.mean([s.left_bed for s in census_spells]) == pytest.approx(10.0, abs=1.5)
 
 
 PAIRS = 12  # replications run with and without the census's elapsed time
