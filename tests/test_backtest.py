@@ -81,7 +81,7 @@ def null_of(results: list[ReplicationResult]) -> tuple[float, float]:
     """Mean and variance of the share inside the band of an observed path exchangeable with the forecasts: each
     forecast in turn against the band of the others. Its spread is the binomial spread of days inside, widened
     by serial correlation (a path outside the band tends to stay out for days) and by ties in counts, measured
-    rather than modelled. (The band of FORECASTS - 1 covers 0.9 x 2 / (F (F + 1)) = 0.004 less than that of F.)"""
+    rather than modelled. (A band of F - 1 forecasts covers 0.9 x 2 / (F (F + 1)) = 0.004 less than one of F.)"""
     shares = [inside_share(as_observed(r), results[:j] + results[j + 1:]) for j, r in enumerate(results)]
     return float(np.mean(shares)), float(np.var(shares, ddof=1))
 
@@ -112,14 +112,15 @@ def calibration_z(covered: np.ndarray, null_mean: np.ndarray, null_variance: np.
 def test_the_band_covers_the_model_s_own_future_as_often_as_it_should_and_a_busier_world_fails():
     """Two-sided: over 8 independent observed paths of 21 days (each forecast by 20 replications from its own
     census), the share of days inside the 90 % band is compared with the share an observed path exchangeable
-    with the forecasts gets (each forecast taken in turn against the band of the others, which also gives the
-    spread of one path's share: about 0.14, against a binomial 0.02 for 63 independent days). |z| < 2.58.
+    with the forecasts gets: each forecast in turn against the band of the others, which also gives the
+    spread of one path's share, 0.13 here (binomial 0.05 for 63 independent day-measures at 0.83, widened by
+    serial correlation: a design effect of about 8). |z| < 2.58; here z = -1.0 (16 other paths: -0.9).
 
     Power: a world with 10 % more demand (its own census, forecast by the model) brought the share down by
-    about 0.25 a path in a pilot (4 paths, z = -3.9), so over 5 paths z is about -4.3 and falls below -2.58
-    with probability about 0.96; it must here. Above: an observed path that never leaves the band (the
-    forecasts' median) must fail as too good (z about +3.4 over 8 paths); a band that covered only a little
-    too often would pass, as 8 paths cannot tell 0.9 from 0.95.
+    about 0.25 a path in a pilot (4 paths), so over 5 paths z is about -4.3 and falls below -2.58 with
+    probability about 0.96; it must here (z = -3.8). Above: an observed path that never leaves the band (the
+    forecasts' median) must fail as too good (z = +3.5); a band covering only a little too often would pass,
+    as 8 paths cannot tell a share of 0.83 from 0.9.
     """
     same = shares(range(PATHS), 1.0)
     z = calibration_z(same[:, 0], same[:, 2], same[:, 3])
