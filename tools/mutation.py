@@ -2,6 +2,7 @@
 
     nice -n 19 .venv/bin/python tools/mutation.py indicators        # or compare, hospital, census_start, load
     nice -n 19 .venv/bin/python tools/mutation.py indicators --show  # and print each survivor's diff
+    nice -n 19 .venv/bin/python tools/mutation.py indicators --retest  # after new tests: only last time's survivors
 
 mutmut (the `dev` extra) makes small changes to a module's functions one at a
 time and runs the tests that reach the changed function; a change no test
@@ -49,13 +50,16 @@ MODULES: dict[str, tuple[str, list[str]]] = {
 }
 
 
-def prepare(module: str, source: Path, work: Path) -> list[str]:
-    """A fresh copy of `source` in `work`, configured for mutmut; returns the tests that exist there."""
+def prepare(module: str, source: Path, work: Path, fresh: bool = True) -> list[str]:
+    """A copy of `source` in `work` (fresh, or with only its tests brought up to date), configured for mutmut;
+    returns the tests that exist there."""
     target, tests = MODULES[module]
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
-    for name in COPIED:
-        shutil.copytree(source / name, work / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    if fresh:
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir(parents=True)
+    for name in COPIED if fresh else ("tests",):
+        shutil.copytree(source / name, work / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
+                        dirs_exist_ok=True)
     present = [t for t in tests if (work / t.split("::")[0]).is_file()]
     listed = ", ".join(f'"{t}"' for t in present)
     config = (
@@ -67,6 +71,11 @@ def prepare(module: str, source: Path, work: Path) -> list[str]:
     )
     (work / "pyproject.toml").write_text((source / "pyproject.toml").read_text(encoding="utf-8") + config, encoding="utf-8")
     return present
+
+
+def statuses(work: Path) -> dict[str, str]:
+    """mutant name -> killed, survived, no tests, timeout, ... as mutmut last recorded it."""
+    return dict(re.findall(r"^\s+(\S+): (.+)$", mutmut(work, "results", "--all", "true"), flags=re.MULTILINE))
 
 
 def mutmut(work: Path, *args: str) -> str:
@@ -82,12 +91,17 @@ def main() -> None:
     parser.add_argument("--source", type=Path, default=REPO, help="repository to copy (default: this one)")
     parser.add_argument("--work", type=Path, help="folder for the copy (default: /tmp/sim-mutation/MODULE)")
     parser.add_argument("--show", action="store_true", help="print the diff of every surviving mutant")
+    parser.add_argument("--retest", action="store_true", help="keep the last run; test its survivors with today's tests")
     args = parser.parse_args()
     work = args.work or Path(tempfile.gettempdir()) / "sim-mutation" / args.module
-    tests = prepare(args.module, args.source.resolve(), work)
+    if args.retest and not (work / "mutants").is_dir():
+        sys.exit(f"no earlier run in {work}; run without --retest first")
+    again = [n for n, v in statuses(work).items() if v in ("survived", "no tests")] if args.retest else []
+    tests = prepare(args.module, args.source.resolve(), work, fresh=not args.retest)
     print(f"{MODULES[args.module][0]} against {', '.join(tests)}", flush=True)
-    mutmut(work, "run")
-    status = dict(re.findall(r"^\s+(\S+): (.+)$", mutmut(work, "results", "--all", "true"), flags=re.MULTILINE))
+    if not args.retest or again:
+        mutmut(work, "run", *again)
+    status = statuses(work)
     counts = Counter(status.values())
     verdicts = counts["killed"] + counts["timeout"] + counts["survived"] + counts["no tests"]
     caught = counts["killed"] + counts["timeout"]
