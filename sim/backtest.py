@@ -16,7 +16,7 @@ import pandas as pd
 
 from sim.errors import InputError
 from sim.model import CENSUS_COLUMNS
-from sim.results import write_atomically
+from sim.files import write_atomically, write_tables
 from sim.runner import ReplicationResult
 
 BAND = (0.05, 0.95)
@@ -84,7 +84,10 @@ def write_backtest_plot(daily: pd.DataFrame, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     measures = list(dict.fromkeys(daily.measure))
-    figure, panels = plt.subplots(len(measures), 1, figsize=(8, 2.8 * len(measures)), sharex=True, squeeze=False)
+    from sim.report.figures import MIN_FONT_PT, PAGE_WIDTH
+
+    figure, panels = plt.subplots(len(measures), 1, figsize=(PAGE_WIDTH, 2.8 * len(measures)), sharex=True,
+                                  squeeze=False)
     for axes, measure in zip(panels[:, 0], measures, strict=True):
         rows = daily[daily.measure == measure]
         axes.fill_between(rows.day, rows.simulated_low, rows.simulated_high, color="tab:blue", alpha=0.25,
@@ -94,18 +97,19 @@ def write_backtest_plot(daily: pd.DataFrame, path: Path) -> None:
         axes.set_ylabel(measure.replace("_", " "))
         axes.set_title(f"{measure.replace('_', ' ')}: {rows.inside.mean():.0%} of observed days inside the band",
                        fontsize=10)
-    panels[0, 0].legend(loc="upper right", fontsize=8)
+    panels[0, 0].legend(loc="upper right", fontsize=MIN_FONT_PT)
     panels[-1, 0].set_xlabel("days after the census")
     figure.tight_layout()
     write_atomically(path, lambda tmp: figure.savefig(tmp, format="png", dpi=110))
     plt.close(figure)
 
 
-def write_backtest(out_dir: Path, observed: pd.DataFrame, results: list[ReplicationResult]) -> pd.DataFrame:
+def write_backtest(
+    out_dir: Path, observed: pd.DataFrame, results: list[ReplicationResult], parquet: bool = False
+) -> pd.DataFrame:
     """backtest.csv (day by day), coverage.csv (per measure) and backtest.png; returns the coverage table."""
     daily = backtest_table(observed, results)
     coverage = coverage_table(daily)
-    for name, table in (("backtest.csv", daily), ("coverage.csv", coverage)):
-        write_atomically(out_dir / name, lambda tmp, table=table: table.to_csv(tmp, index=False))
+    write_tables(out_dir, {"backtest.csv": daily, "coverage.csv": coverage}, parquet)
     write_backtest_plot(daily, out_dir / "backtest.png")
     return coverage

@@ -16,6 +16,8 @@ from pathlib import Path
 
 from sim import __version__
 from sim.errors import InputError
+from sim.precision import DEFAULT_CAP
+from sim.scenario.schema import CENSUS_PLACES
 
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -45,12 +47,77 @@ def whole_number(minimum: int) -> Callable[[str], int]:
 positive_int, non_negative_int = whole_number(1), whole_number(0)
 
 
+def places_list(text: str) -> list[str]:
+    """An argparse type: census places, comma-separated."""
+    places = [p.strip() for p in text.split(",") if p.strip()]
+    unknown = [p for p in places if p not in CENSUS_PLACES]
+    if unknown or not places:
+        raise argparse.ArgumentTypeError(f"value {text!r}: expected places from {', '.join(CENSUS_PLACES)}, comma-separated")
+    return places
+
+
+def share(text: str) -> float:
+    """An argparse type: a number strictly between 0 and 1."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"value {text!r}: expected a number between 0 and 1, e.g. 0.02") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"value {text!r}: expected a number between 0 and 1, e.g. 0.02")
+    return value
+
+
 def worker_count(requested: int | None, tasks: int | None = None) -> int:
     """--workers, or by default one process per CPU core (no more than there are tasks)."""
     if requested:
         return requested
     cores = os.cpu_count() or 1
     return min(cores, tasks) if tasks else cores
+
+
+# Flags that mean the same on every command that takes them: declared once, here.
+SHARED_FLAGS: dict[str, tuple[tuple, dict]] = {
+    "replications": (("--replications",), dict(
+        type=positive_int, help="replications of each scenario (default: the file's)")),
+    "seed": (("--seed",), dict(
+        type=non_negative_int, help="master seed of the random streams (default: the file's)")),
+    "set": (("--set",), dict(
+        dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE",
+        help="change one scenario value, e.g. --set acute.beds=220 (repeatable; validated like the file)")),
+    "workers": (("--workers",), dict(
+        type=positive_int, help="worker processes (default: one per CPU core); results do not depend on it")),
+    "scheduler": (("--scheduler",), dict(
+        metavar="ADDRESS",
+        help="run on a dask.distributed scheduler at ADDRESS (e.g. tcp://10.0.0.5:8786), or 'local' for a LocalCluster")),
+    "precision": (("--precision",), dict(
+        type=share, metavar="SHARE",
+        help="add replications until the 95 %% interval of every key indicator is within this share of its mean "
+             "(e.g. 0.02: within 2 %%); starts at 10, see --max-replications")),
+    "max_replications": (("--max-replications",), dict(
+        type=whole_number(2), default=DEFAULT_CAP, metavar="N",
+        help=f"with --precision: stop at N replications even if the precision is not reached (default {DEFAULT_CAP})")),
+    "report": (("--report",), dict(action="store_true", help="also write report.html into the results folder")),
+    "quiet": (("--quiet",), dict(action="store_true", help="no progress bar")),
+    "format": (("--format",), dict(
+        choices=["csv", "parquet"], default="csv",
+        help="parquet: also write every results table as <name>.parquet, beside its CSV (default: csv only)")),
+    "rank_by": (("--rank-by",), dict(
+        metavar="INDICATOR", default="delayed_bed_days_per_year",
+        help="order the options by their change in this indicator or economic measure, best first "
+             "(default: delayed_bed_days_per_year)")),
+}
+
+
+def add_flags(parser: argparse.ArgumentParser, *names: str, out: str | None = None) -> None:
+    """Add shared flags by name; `out` is the help of --out (always a folder), None for no --out."""
+    for name in names:
+        flags, options = SHARED_FLAGS[name]
+        parser.add_argument(*flags, **options)
+    if out is not None:
+        parser.add_argument("--out", type=Path, metavar="DIR", help=out)
+
+
+RUNNING = ("replications", "seed", "set", "workers", "scheduler", "report", "quiet", "format")  # commands that simulate
 
 
 def build_parser() -> ArgumentParser:
@@ -63,78 +130,60 @@ def build_parser() -> ArgumentParser:
 
     run = commands.add_parser("run", help="run one scenario and write its result tables")
     run.add_argument("scenario", help="scenario YAML file")
-    run.add_argument("--replications", type=positive_int, help="replications (default: the scenario's run.replications)")
-    run.add_argument("--seed", type=non_negative_int, help="master seed (default: the scenario's run.seed)")
-    run.add_argument("--out", type=Path, help="results folder (default: results/<scenario name>/)")
-    run.add_argument(
-        "--workers", type=positive_int,
-        help="processes to run replications on (default: one per CPU core); results do not depend on it",
-    )
-    run.add_argument(
-        "--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE",
-        help="override one scenario value, e.g. --set acute.beds=320 (repeatable)",
-    )
+    add_flags(run, *RUNNING, "precision", "max_replications", out="results folder (default: results/<scenario name>/)")
     run.add_argument("--spells", action="store_true", help="also write spells.csv, one row per hospital spell")
-    run.add_argument("--report", action="store_true", help="also write report.html (and spells.csv, which it uses)")
-    run.add_argument("--quiet", action="store_true", help="no progress bar")
 
     check = commands.add_parser("check", help="validate a scenario without running it")
     check.add_argument("scenario", help="scenario YAML file")
-    check.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE")
+    add_flags(check, "replications", "seed", "set")
 
     commands.add_parser("schema", help="print the JSON Schema of a scenario")
 
     batch = commands.add_parser("batch", help="run many scenarios, resumably, and compare them with the baseline")
     batch.add_argument("batch", help="batch YAML file")
-    batch.add_argument("--replications", type=positive_int, help="replications (default: the batch file's)")
-    batch.add_argument("--workers", type=positive_int, help="local processes (default: one per CPU core)")
-    batch.add_argument(
-        "--scheduler", metavar="ADDRESS",
-        help="run on a dask.distributed scheduler at ADDRESS (e.g. tcp://10.0.0.5:8786), or 'local' for a LocalCluster",
-    )
-    batch.add_argument("--out", type=Path, help="results folder (default: results/<batch name>/)")
-    batch.add_argument("--report", action="store_true", help="also write report.html (see the report command)")
-    batch.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_flags(batch, *RUNNING, "precision", "max_replications", "rank_by", out="results folder (default: results/<batch name>/)")
+
+    compare = commands.add_parser(
+        "compare", help="compare option scenarios with a baseline, paired by replication, without a batch file")
+    compare.add_argument("baseline", help="baseline scenario YAML file")
+    compare.add_argument("options", nargs="+", metavar="option", help="option scenario YAML files")
+    add_flags(compare, *RUNNING, "rank_by",
+              out="results folder (default: results/compare-<first option>[-and-<N>-more]/)")
 
     sensitivity = commands.add_parser("sensitivity", help="global sensitivity of indicators to parameter ranges (SALib)")
     sensitivity.add_argument("config", help="sensitivity config YAML file")
     sensitivity.add_argument("--method", choices=["morris", "sobol"], help="default: the config's")
     sensitivity.add_argument("--samples", type=positive_int, help="Morris trajectories or Sobol base sample (default: the config's)")
-    sensitivity.add_argument("--workers", type=positive_int, help="local processes (default: one per CPU core)")
-    sensitivity.add_argument("--scheduler", metavar="ADDRESS", help="a dask.distributed scheduler, or 'local'")
-    sensitivity.add_argument("--out", type=Path, help="results folder (default: results/<name>-<method>/)")
-    sensitivity.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_flags(sensitivity, *RUNNING, out="results folder (default: results/<name>-<method>/)")
 
     calibrate = commands.add_parser("calibrate", help="fit free parameters to historic targets; write the fit and a calibrated scenario")
     calibrate.add_argument("config", help="fit settings YAML file (e.g. calibration/baseline.yaml)")
-    calibrate.add_argument("--out", type=Path, help="results folder (default: results/<name>/)")
     calibrate.add_argument("--max-evaluations", type=whole_number(2), help="budget of parameter points (default: the config's)")
-    calibrate.add_argument("--workers", type=positive_int, help="local processes (default: one per CPU core)")
-    calibrate.add_argument("--scheduler", metavar="ADDRESS", help="a dask.distributed scheduler, or 'local'")
-    calibrate.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_flags(calibrate, *RUNNING, out="results folder (default: results/<name>/)")
 
     census = commands.add_parser("census", help="run one replication and write who is where on a day, as a census CSV")
     census.add_argument("scenario", help="scenario YAML file")
-    census.add_argument("--out", type=Path, required=True, help="census CSV to write")
     census.add_argument("--at", type=float, help="the day of the census (default: the end of the horizon)")
     census.add_argument("--replication", type=non_negative_int, default=0, help="which replication (default 0)")
-    census.add_argument("--seed", type=non_negative_int, help="master seed (default: the scenario's run.seed)")
-    census.add_argument("--daily", type=Path, help="also write the daily counts from the census day on (an 'observed' series)")
-    census.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE")
+    census.add_argument(
+        "--places", type=places_list, metavar="PLACE,PLACE",
+        help=f"only people in these places (of {', '.join(CENSUS_PLACES)}); default: everyone",
+    )
+    census.add_argument(
+        "--daily", action="store_true",
+        help="also write observed_daily.csv: the daily counts from the census day on (an 'observed' series)",
+    )
+    add_flags(census, "seed", "set", out="folder for census_day<AT>.csv (required)")
 
     backtest = commands.add_parser("backtest", help="simulate forward from a census and compare with an observed daily series")
     backtest.add_argument("scenario", help="scenario YAML file")
     backtest.add_argument("--observed", type=Path, required=True, help="CSV: day (0 = census day) and daily census measures")
     backtest.add_argument("--census", help="census CSV to start from (default: the scenario's census); sets no warm-up")
-    backtest.add_argument("--replications", type=whole_number(2), help="replications (default: the scenario's)")
-    backtest.add_argument("--workers", type=positive_int, help="processes (default: one per CPU core)")
-    backtest.add_argument("--out", type=Path, help="results folder (default: results/<scenario name>-backtest/)")
-    backtest.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE")
-    backtest.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_flags(backtest, *RUNNING, out="results folder (default: results/<scenario name>-backtest/)")
 
     report = commands.add_parser("report", help="write a self-contained report.html with figures from a results folder")
     report.add_argument("folder", type=Path, help="results folder of run, batch, sensitivity, calibrate or backtest")
-    report.add_argument("--out", type=Path, help="the HTML file (default: FOLDER/report.html); figure PNGs go beside it")
+    add_flags(report, "rank_by", out="folder for report.html and its figure PNGs (default: the results folder)")
 
     bench = commands.add_parser("bench", help="measure simulation speed against a plain SimPy reference ward")
     bench.add_argument("--years", type=float, help="simulated years of the bench ward (default 5; 0.5 with --instructions)")
@@ -146,46 +195,93 @@ def build_parser() -> ArgumentParser:
     return parser
 
 
+def run_overrides(args: argparse.Namespace) -> list[str]:
+    """--set, then --replications and --seed, as scenario overrides (in the order they apply)."""
+    overrides = list(getattr(args, "overrides", []))
+    if getattr(args, "replications", None) is not None:
+        overrides.append(f"run.replications={args.replications}")
+    if getattr(args, "seed", None) is not None:
+        overrides.append(f"run.seed={args.seed}")
+    return overrides
+
+
+def print_warnings(warnings: list[dict[str, str]]) -> None:
+    """One line each on stderr: what the results cannot be trusted for (the exit status stays 0)."""
+    for item in warnings:
+        print(f"warning: {item['message']}", file=sys.stderr)
+
+
+def write_report_if_asked(args: argparse.Namespace, out_dir: Path) -> None:
+    if getattr(args, "report", False):
+        from sim.report import write_report
+
+        write_report(out_dir, rank_by=getattr(args, "rank_by", None))
+
+
 def command_run(args: argparse.Namespace) -> None:
     from sim.results import write_run
-    from sim.runner import run_replications
+    from sim.run import run_scenario
     from sim.scenario import load_scenario
 
-    overrides = list(args.overrides)
-    if args.replications is not None:
-        overrides.append(f"run.replications={args.replications}")
-    if args.seed is not None:
-        overrides.append(f"run.seed={args.seed}")
+    overrides = run_overrides(args)
     scenario = load_scenario(args.scenario, overrides)
     out_dir = args.out or Path("results") / scenario.name
     started = time.perf_counter()
-    workers = worker_count(args.workers, scenario.run.replications)
-    keep_spells = args.spells or args.report  # the report draws the length of stay distribution from them
-    results = run_replications(scenario, workers=workers, progress=not args.quiet, keep_spells=keep_spells)
+    workers = worker_count(args.workers, None if args.precision else scenario.run.replications)
+    scenario, results, precision = run_scenario(
+        scenario, out_dir, workers, args.scheduler, not args.quiet, args.spells,
+        args.precision, args.max_replications, start=args.replications,
+    )
     seconds = time.perf_counter() - started
-    write_run(out_dir, scenario, args.scenario, results, seconds, workers, overrides)
-    if args.report:
-        from sim.report import write_report
-
-        write_report(out_dir)
+    warnings = write_run(out_dir, scenario, args.scenario, results, seconds, workers, overrides, precision,
+                         parquet=args.format == "parquet")
+    if precision:
+        print(f"{scenario.name}: {precision.sentence()}", file=sys.stderr)
+    write_report_if_asked(args, out_dir)
     print(
         f"{scenario.name}: {len(results)} replications in {seconds:.1f} s; results in {out_dir}/",
         file=sys.stderr,
     )
+    print_warnings(warnings)
 
 
 def command_batch(args: argparse.Namespace) -> None:
-    from sim.batch import load_batch, run_batch
+    from sim.batch import load_batch
 
-    plan = load_batch(args.batch, args.replications)
+    check_rank_by(args)
+    plan = load_batch(args.batch, args.replications, args.seed, args.overrides)
+    run_and_rank(args, plan, args.batch)
+
+
+def command_compare(args: argparse.Namespace) -> None:
+    from sim.batch import comparison_plan
+
+    check_rank_by(args)
+    plan = comparison_plan(args.baseline, args.options, args.replications, args.seed, args.overrides)
+    run_and_rank(args, plan, " ".join(["compare", args.baseline, *args.options]))
+
+
+def check_rank_by(args: argparse.Namespace) -> None:
+    """Refuse an unknown --rank-by before anything runs."""
+    from sim.report.appraisal import check_rank_by
+
+    check_rank_by(args.rank_by)
+
+
+def run_and_rank(args: argparse.Namespace, plan, source: str) -> None:
+    """Run a batch plan, write its tables (and report), and print the options best first in words."""
+    import pandas as pd
+
+    from sim.batch import run_batch
+    from sim.report.appraisal import summary_lines
+
     out_dir = args.out or Path("results") / plan.name
     workers = worker_count(args.workers)
     started = time.perf_counter()
-    run_batch(plan, out_dir, args.batch, workers=workers, scheduler=args.scheduler, progress=not args.quiet)
-    if args.report:
-        from sim.report import write_report
-
-        write_report(out_dir)
+    replications = run_batch(plan, out_dir, source, workers=workers, scheduler=args.scheduler, progress=not args.quiet,
+                             parquet=args.format == "parquet")
+    write_report_if_asked(args, out_dir)
+    print("\n".join(summary_lines(pd.read_csv(out_dir / "comparison.csv"), args.rank_by, replications)))
     print(
         f"{plan.name}: {len(plan.scenarios)} scenarios x {plan.replications} replications "
         f"in {time.perf_counter() - started:.1f} s; results in {out_dir}/",
@@ -196,11 +292,13 @@ def command_batch(args: argparse.Namespace) -> None:
 def command_sensitivity(args: argparse.Namespace) -> None:
     from sim.sensitivity import load_config, run_sensitivity
 
-    config, path = load_config(args.config, args.method, args.samples)
+    config, path = load_config(args.config, args.method, args.samples, args.replications, args.seed, args.overrides)
     out_dir = args.out or Path("results") / f"{config.name}-{config.method}"
     workers = worker_count(args.workers)
     started = time.perf_counter()
-    table = run_sensitivity(config, path, out_dir, workers, args.scheduler, progress=not args.quiet)
+    table = run_sensitivity(config, path, out_dir, workers, args.scheduler, progress=not args.quiet,
+                            parquet=args.format == "parquet")
+    write_report_if_asked(args, out_dir)
     main_index = table[table["index"].isin(["mu_star", "ST"])]
     for indicator, rows in main_index.groupby("indicator", sort=False):
         ranked = rows.sort_values("value", ascending=False).parameter.tolist()
@@ -211,12 +309,14 @@ def command_sensitivity(args: argparse.Namespace) -> None:
 def command_calibrate(args: argparse.Namespace) -> None:
     from sim.calibrate import load_calibration, run_calibration, write_calibration
 
-    calibration = load_calibration(args.config, args.max_evaluations)
+    calibration = load_calibration(args.config, args.max_evaluations, args.replications, args.seed, args.overrides)
     out_dir = args.out or Path("results") / calibration.settings.name
     workers = worker_count(args.workers)
     started = time.perf_counter()
     result = run_calibration(calibration, out_dir, workers, args.scheduler, progress=not args.quiet)
-    fit = write_calibration(calibration, result, out_dir, args.config, time.perf_counter() - started, workers)
+    fit = write_calibration(calibration, result, out_dir, args.config, time.perf_counter() - started, workers,
+                            parquet=args.format == "parquet")
+    write_report_if_asked(args, out_dir)
     for row in fit.itertuples():
         print(f"{row.target:32s} observed {row.observed:10.4g}  simulated {row.simulated:10.4g}  z {row.z:+6.2f}  {row.status}")
     unmatched = int((~fit.within_95).sum())
@@ -232,28 +332,31 @@ def command_calibrate(args: argparse.Namespace) -> None:
 def command_census(args: argparse.Namespace) -> None:
     from sim.model import CENSUS_COLUMNS, draw_arrivals, simulate
     from sim.model.census_start import census_of
-    from sim.results import write_atomically
+    from sim.files import write_atomically
     from sim.scenario import load_scenario
     from sim.scenario.census import write_census
     from sim.streams import Streams
 
-    overrides = list(args.overrides) + ([f"run.seed={args.seed}"] if args.seed is not None else [])
-    scenario = load_scenario(args.scenario, overrides)
+    if args.out is None:
+        raise InputError("census: --out DIR is required; expected the folder to write census_day<AT>.csv into")
+    scenario = load_scenario(args.scenario, run_overrides(args))
     at = scenario.run.horizon_days if args.at is None else args.at
     if not -scenario.run.warmup_days <= at <= scenario.run.horizon_days:
         raise InputError(f"--at {at:g}: outside the run; expected a day from {-scenario.run.warmup_days:g} to {scenario.run.horizon_days:g}")
     streams = Streams(scenario.run.seed, args.replication)
     records = simulate(scenario, draw_arrivals(scenario, streams), streams)
-    entries = census_of(records, scenario, at, seed=scenario.run.seed)
-    write_atomically(args.out, lambda tmp: write_census(tmp, entries))
+    entries = [e for e in census_of(records, scenario, at, seed=scenario.run.seed) if not args.places or e.place in args.places]
+    census_file = args.out / f"census_day{at:g}.csv"
+    write_atomically(census_file, lambda tmp: write_census(tmp, entries))
     if args.daily:
         import pandas as pd
 
         daily = pd.DataFrame(records.census, columns=list(CENSUS_COLUMNS))
         daily = daily[daily.day >= at].assign(day=lambda d: d.day - at)
         daily = daily[["day", "beds_occupied", "bed_queue", "delayed_patients"]].astype("int64")
-        write_atomically(args.daily, lambda tmp: daily.to_csv(tmp, index=False))
-    print(f"{scenario.name}: census of day {at:g}, replication {args.replication}: {len(entries)} people; {args.out}", file=sys.stderr)
+        write_atomically(args.out / "observed_daily.csv", lambda tmp: daily.to_csv(tmp, index=False))
+    print(f"{scenario.name}: census of day {at:g}, replication {args.replication}: {len(entries)} people; {census_file}",
+          file=sys.stderr)
 
 
 def command_backtest(args: argparse.Namespace) -> None:
@@ -266,18 +369,22 @@ def command_backtest(args: argparse.Namespace) -> None:
     overrides = list(args.overrides)
     if args.census:
         overrides += [f"census={Path(args.census).resolve()}", "run.warmup_days=0"]
-    if args.replications is not None:
-        overrides.append(f"run.replications={args.replications}")
+    overrides += run_overrides(argparse.Namespace(replications=args.replications, seed=args.seed))
     overrides.append(f"run.horizon_days={float(observed.day.max()) + 1}")
     scenario = load_scenario(args.scenario, overrides)
     if scenario.census is None:
         raise InputError(f"{args.scenario}: census: none given; expected a census to start from (census: FILE, or --census)")
+    if scenario.run.replications < 2:
+        raise InputError(f"{args.scenario}: run.replications: value {scenario.run.replications}: expected 2 or more for a band")
     out_dir = args.out or Path("results") / f"{scenario.name}-backtest"
     workers = worker_count(args.workers, scenario.run.replications)
     started = time.perf_counter()
-    results = run_replications(scenario, workers=workers, progress=not args.quiet)
-    write_run(out_dir, scenario, args.scenario, results, time.perf_counter() - started, workers, overrides)
-    coverage = write_backtest(out_dir, observed, results)
+    results = run_replications(scenario, workers=workers, progress=not args.quiet, scheduler=args.scheduler)
+    parquet = args.format == "parquet"
+    write_run(out_dir, scenario, args.scenario, results, time.perf_counter() - started, workers, overrides,
+              parquet=parquet)
+    coverage = write_backtest(out_dir, observed, results, parquet)
+    write_report_if_asked(args, out_dir)
     for row in coverage.itertuples():
         print(f"{row.measure:18s} {row.inside_share:6.1%} of {row.days} observed days inside the simulated 90 % band; "
               f"median off by {row.mean_error:+.1f} on average")
@@ -287,7 +394,7 @@ def command_backtest(args: argparse.Namespace) -> None:
 def command_report(args: argparse.Namespace) -> None:
     from sim.report import write_report
 
-    page = write_report(args.folder, args.out)
+    page = write_report(args.folder, args.out / "report.html" if args.out else None, rank_by=args.rank_by)
     print(f"report: {page}", file=sys.stderr)
 
 
@@ -295,7 +402,7 @@ def command_check(args: argparse.Namespace) -> None:
     from sim.scenario import load_scenario
     from sim.scenario.summary import describe
 
-    scenario = load_scenario(args.scenario, args.overrides)
+    scenario = load_scenario(args.scenario, run_overrides(args))
     print(f"{args.scenario}: OK: {describe(scenario)}")
 
 
@@ -325,6 +432,7 @@ COMMANDS = {
     "check": command_check,
     "schema": command_schema,
     "batch": command_batch,
+    "compare": command_compare,
     "sensitivity": command_sensitivity,
     "calibrate": command_calibrate,
     "census": command_census,

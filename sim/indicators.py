@@ -19,6 +19,7 @@ from sim.calendar import month
 from sim.model.arrivals import READMISSION_WINDOW_DAYS
 from sim.model.records import CENSUS_COLUMNS, Records
 from sim.scenario.schema import PATHWAYS, SERVICES, Scenario
+from sim.stability import grows_without_bound
 
 AT_HOME_DAY = 91.0  # ASCOF 2B(1): still at home 91 days after discharge
 
@@ -39,11 +40,24 @@ INDICATORS: dict[str, tuple[str, str]] = {
     **{f"mean_delay_days_{p}": ("days", f"Mean discharge delay on pathway {p[1]}") for p in PATHWAYS},
     "delayed_patients_mean": ("patients", "Mean number of medically optimised patients still in acute beds"),
     **{f"pathway_share_{p}": ("share", f"Share of live discharges on pathway {p[1]}") for p in PATHWAYS},
+    "bed_days_per_year": ("bed days/year", "Occupied acute bed days in the horizon (what an option frees or uses)"),
     "mean_occupancy_pct": ("%", "Time-average occupied acute beds / beds available"),
     "days_over_92pct_share": ("share", "Share of days whose midnight occupancy is above 92 %"),
     "days_at_100pct_share": ("share", "Share of days whose midnight occupancy is 100 %"),
     "mean_bed_wait_hours": ("hours", "Mean wait for an acute bed (boarding) of patients admitted in the horizon"),
     "waited_for_bed_share": ("share", "Share of patients admitted in the horizon who waited for a bed at all"),
+    "mean_los_from_request_days": (
+        "days", "Mean length of stay counted from the request for a bed (boarding included), spells ended in the horizon"
+    ),
+    "bed_queue_mean": ("patients", "Time-average number of patients waiting for an acute bed over the horizon"),
+    "bed_queue_end": ("patients", "Patients waiting for an acute bed when the horizon ends"),
+    "bed_unstable_share": (
+        "share", "Share of replications whose bed queue grows without bound over the horizon (a saturated system)"
+    ),
+    "unstable_share": (
+        "share", "Share of replications whose bed queue or a community service's queue grows without bound: "
+        "their results are not a steady state"
+    ),
     "in_hospital_mortality_rate": ("share", "Deaths in hospital / spells ended"),
     "readmissions_per_year": ("spells/year", "Spells admitted in the horizon that are emergency readmissions"),
     "readmission_30d_rate": ("share", "Live discharges followed by an emergency readmission within 30 days / live discharges"),
@@ -63,15 +77,56 @@ INDICATORS: dict[str, tuple[str, str]] = {
         for service in SERVICES
     },
     **{
+        f"{service}_queue_mean": ("people", f"Time-average number waiting for a {service.replace('_', ' ')} place")
+        for service in SERVICES
+    },
+    **{
+        f"{service}_queue_end": ("people", f"People waiting for a {service.replace('_', ' ')} place when the horizon ends")
+        for service in SERVICES
+    },
+    **{
+        f"{service}_unstable_share": (
+            "share", f"Share of replications whose {service.replace('_', ' ')} queue grows without bound"
+        )
+        for service in SERVICES
+    },
+    **{
         f"cost_{setting}_per_year": ("GBP/year", f"Cost of {setting.replace('_', ' ')} used by the cohort at unit cost")
         for setting in ("acute", *SERVICES)
     },
     "cost_total_per_year": ("GBP/year", "All care used by the cohort, priced at the scenario's unit costs"),
+    "cost_programme_per_year": ("GBP/year", "Running cost of what the scenario changes (costs.programme_per_year)"),
+    "cost_net_per_year": ("GBP/year", "Care used plus the programme's running cost"),
 }
 
 
 def unit_of(indicator: str) -> str:
     return INDICATORS[indicator][0]
+
+
+# Each replication judges its queues stable or not: these indicators are 0 or 1 per replication,
+# and their mean over replications is the share judged unstable (a binomial proportion).
+JUDGEMENTS = frozenset(name for name in INDICATORS if name.endswith("unstable_share"))
+
+
+def range_of(indicator: str) -> tuple[float, float]:
+    """What a replication's value can be: shares 0-1; every other indicator (counts, days, %, GBP) 0 or more."""
+    return (0.0, 1.0) if unit_of(indicator) == "share" else (0.0, math.inf)
+
+
+LOS_BINS = 91  # whole days of stay 0, 1, ..., 89, and 90 or more
+
+
+def los_counts(records: Records) -> np.ndarray:
+    """Spells ended (discharge or death) in the horizon by whole days of stay, the last bin holding 90+ days.
+
+    A few hundred bytes a replication: enough for the report's length of stay
+    distribution without keeping every spell.
+    """
+    horizon = records.horizon_days
+    los = np.array([s.left_bed - s.admitted for s in records.spells if 0 <= s.left_bed < horizon])
+    days = np.minimum(np.floor(los), LOS_BINS - 1).astype(np.int64)
+    return np.bincount(days, minlength=LOS_BINS)
 
 
 def compute_indicators(records: Records, scenario: Scenario) -> dict[str, float]:
@@ -242,6 +297,7 @@ def _compute(records: Records, scenario: Scenario) -> dict[str, float]:
         "mean_delay_days": _mean(delay[live]),
         "mean_bed_wait_hours": _mean(wait_days[admitted]) * 24,
         "waited_for_bed_share": _mean(wait_days[admitted] > 0),
+        "mean_los_from_request_days": _mean((s["left_bed"] - s["arrival"])[ended]),
         "in_hospital_mortality_rate": _mean(s["died"][ended]),
     }
     for index, p in enumerate(PATHWAYS):
@@ -254,6 +310,7 @@ def _compute(records: Records, scenario: Scenario) -> dict[str, float]:
     out["delayed_bed_days_per_year"] = delayed_days * per_year
     out["delayed_patients_mean"] = delayed_days / horizon
     occupied_days = time_in_horizon(s["admitted"], s["left_bed"], horizon)
+    out["bed_days_per_year"] = occupied_days * per_year
     out["mean_occupancy_pct"] = 100 * occupied_days / beds_available_days(scenario)
     long_stay_days = time_in_horizon(s["admitted"] + 21, s["left_bed"], horizon)
     out["superstranded_21d_bed_share"] = long_stay_days / occupied_days if occupied_days else math.nan
@@ -263,11 +320,19 @@ def _compute(records: Records, scenario: Scenario) -> dict[str, float]:
     out["days_over_92pct_share"] = _mean(occupancy > 0.92)
     out["days_at_100pct_share"] = _mean(occupancy >= 1.0)
 
+    waiting = ~s["diverted"]  # a diverted request never waits
+    out["bed_queue_mean"] = time_in_horizon(s["arrival"][waiting], s["admitted"][waiting], horizon) / horizon
+    out["bed_queue_end"] = float((waiting & (s["arrival"] < horizon) & ~(s["admitted"] < horizon)).sum())
+    arrived = census[:, CENSUS_COLUMNS.index("arrived")]
+    demand = float(arrived[-1] - arrived[0]) if len(arrived) else 0.0
+    out["bed_unstable_share"] = float(grows_without_bound(census[:, CENSUS_COLUMNS.index("bed_queue")], demand))
+
     out["readmissions_per_year"] = (admitted & s["readmission"]).sum() * per_year
     out["readmission_30d_rate"] = _mean(readmitted_within_window(s)[readmission_followed_up(s, live, horizon)])
     st = stay_table(records)
     out["at_home_91d_rate"] = _mean(at_home_after(records, s, st, at_home_cohort(s, live, horizon)))
     out.update(_community_indicators(st, records, scenario, occupied_days))
+    out["unstable_share"] = max(out["unstable_share"], out["bed_unstable_share"])
     return out
 
 
@@ -293,8 +358,15 @@ def _community_indicators(
         "care_home": costs.care_home_week / 7,
     }
     out: dict[str, float] = {}
+    census = np.array(records.census, dtype=float).reshape(-1, len(CENSUS_COLUMNS))
     for service in SERVICES:
         on = st["service"] == service
+        # waiting: asked for a place, not yet given one (nor the request withdrawn at a readmission)
+        stopped_waiting = np.where(np.isnan(st["reserved"]), st["released"], st["reserved"])[on]
+        out[f"{service}_queue_mean"] = time_in_horizon(st["requested"][on], stopped_waiting, horizon) / horizon
+        out[f"{service}_queue_end"] = float(((st["requested"][on] < horizon) & ~(stopped_waiting < horizon)).sum())
+        asked = float((on & (st["requested"] >= 0) & (st["requested"] < horizon)).sum())
+        out[f"{service}_unstable_share"] = float(grows_without_bound(census[:, CENSUS_COLUMNS.index(f"{service}_queue")], asked))
         held = time_in_horizon(st["reserved"][on], st["released"][on], horizon)
         out[f"{service}_utilisation_pct"] = 100 * held / (capacity[service] * horizon) if capacity[service] < math.inf else math.nan
         got = on & cohort & (st["reserved"] >= 0) & (st["reserved"] < horizon)
@@ -309,6 +381,9 @@ def _community_indicators(
     out["reablement_independent_share"] = independent / completers if completers else math.nan
     out["bridging_days_per_year"] = time_in_horizon(st["care_end"][reablement], st["released"][reablement], horizon) * per_year
 
+    out["unstable_share"] = float(any(out[f"{service}_unstable_share"] for service in SERVICES))
     out["cost_acute_per_year"] = occupied_days * costs.acute_bed_day * per_year
     out["cost_total_per_year"] = sum(out[f"cost_{setting}_per_year"] for setting in ("acute", *SERVICES))
+    out["cost_programme_per_year"] = costs.programme_per_year
+    out["cost_net_per_year"] = out["cost_total_per_year"] + costs.programme_per_year
     return out

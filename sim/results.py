@@ -8,21 +8,23 @@ time taken, so a table can be traced to what produced it years later.
 from __future__ import annotations
 
 import json
-import os
 import platform
-import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from sim import __version__
-from sim.indicators import INDICATORS, unit_of
+from sim.files import write_atomically, write_tables
+from sim.indicators import INDICATORS, JUDGEMENTS, range_of, unit_of
 from sim.model import CENSUS_COLUMNS
+from sim.precision import Precision
 from sim.runner import ReplicationResult
 from sim.scenario import Scenario, scenario_hash
-from sim.stats import t_interval
+from sim.stats import bounded_interval
+from sim.trust import precision_warnings, replication_warnings, saturation_warnings, warmup_checks, warmup_warnings
 
 SUMMARY_COLUMNS = ["scenario", "indicator", "unit", "mean", "ci_low", "ci_high", "replications"]
 REPLICATION_COLUMNS = ["scenario", "replication", "indicator", "unit", "value"]
@@ -39,10 +41,10 @@ def replications_table(rows: Iterable[tuple[str, int, dict[str, float]]]) -> pd.
 
 
 def summary_table(replications: pd.DataFrame) -> pd.DataFrame:
-    """Mean and 95 % t-interval over replications, per scenario and indicator."""
+    """Mean and 95 % interval over replications, per scenario and indicator, inside the indicator's range (sim.stats)."""
     rows = []
     for (scenario, indicator), group in replications.groupby(["scenario", "indicator"], sort=False):
-        mean, low, high = t_interval(group["value"].to_numpy())
+        mean, low, high = bounded_interval(group["value"].to_numpy(), *range_of(indicator), indicator in JUDGEMENTS)
         rows.append((scenario, indicator, unit_of(indicator), mean, low, high, len(group)))
     return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
 
@@ -61,32 +63,24 @@ def daily_table(scenario: Scenario, results: list[ReplicationResult]) -> pd.Data
     return daily
 
 
+def los_table(scenario: Scenario, results: list[ReplicationResult]) -> pd.DataFrame:
+    """Spells ended in the horizon by whole days of stay, per replication (the last bin: LOS_BINS - 1 days or more)."""
+    frames = [
+        pd.DataFrame({"replication": result.replication, "days": np.arange(len(result.los_counts)),
+                      "spells": result.los_counts})
+        for result in results
+    ]
+    table = pd.concat(frames, ignore_index=True)
+    table.insert(0, "scenario", scenario.name)
+    return table
+
+
 def spells_table(scenario: Scenario, results: list[ReplicationResult]) -> pd.DataFrame:
     """The per-spell listings of every replication, one row per replication and spell."""
     frames = [result.spells.assign(replication=result.replication) for result in results]
     spells = pd.concat(frames, ignore_index=True)
     spells.insert(0, "scenario", scenario.name)
     return spells[["scenario", "replication", *[c for c in spells.columns if c not in ("scenario", "replication")]]]
-
-
-def write_atomically(path: Path, write: Callable[[Path], None]) -> None:
-    """Write to a temporary file in the same folder, then rename: readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(handle)
-    try:
-        write(Path(temporary))
-        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes 0600; results are for colleagues too
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
-def _umask() -> int:
-    current = os.umask(0)
-    os.umask(current)
-    return current
 
 
 def write_run(
@@ -97,18 +91,30 @@ def write_run(
     seconds: float,
     workers: int,
     overrides: list[str],
-) -> None:
-    """Write summary.csv, replications.csv, daily.csv (and spells.csv if listed) and run.json into out_dir."""
+    precision: Precision | None = None,
+    parquet: bool = False,
+) -> list[dict[str, str]]:
+    """Write summary.csv, replications.csv, daily.csv, los_histogram.csv (and spells.csv if listed) and run.json.
+
+    Returns the warnings about how far the results can be trusted (sim.trust), also recorded in run.json
+    with what --precision found. parquet: also write each table as .parquet.
+    """
     replications = replications_table((scenario.name, r.replication, r.indicators) for r in results)
+    summary = summary_table(replications)
+    checks = warmup_checks(scenario, summary, [r.census for r in results])
+    warnings = [
+        *saturation_warnings(summary), *warmup_warnings(scenario, checks), *replication_warnings(summary),
+        *precision_warnings(scenario.name, precision),
+    ]
     tables = {
         "replications.csv": replications,
-        "summary.csv": summary_table(replications),
+        "summary.csv": summary,
         "daily.csv": daily_table(scenario, results),
+        "los_histogram.csv": los_table(scenario, results),
     }
     if results and results[0].spells is not None:
         tables["spells.csv"] = spells_table(scenario, results)
-    for name, table in tables.items():
-        write_atomically(out_dir / name, lambda tmp, table=table: table.to_csv(tmp, index=False))
+    write_tables(out_dir, tables, parquet)
     metadata = {
         "scenario": scenario.name,
         "scenario_file": scenario_file,
@@ -122,7 +128,11 @@ def write_run(
         "workers": workers,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "python": platform.python_version(),
+        "precision": precision.record() if precision else None,
+        "warmup_check": [c.record() for c in checks],
+        "warnings": warnings,
         "resolved_scenario": scenario.model_dump(mode="json"),
     }
     text = json.dumps(metadata, indent=2) + "\n"
     write_atomically(out_dir / "run.json", lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    return warnings

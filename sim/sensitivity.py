@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -22,14 +22,16 @@ from SALib.analyze import sobol as sobol_analyze
 from SALib.sample import morris as morris_sample
 from SALib.sample import sobol as sobol_sample
 
-from sim.batch.execute import executor, run_missing_tasks
 from sim.batch.plan import Plan
-from sim.batch.store import TaskStore
 from sim.errors import InputError
+from sim.executors import executor
 from sim.indicators import INDICATORS
-from sim.results import write_atomically
+from sim.files import write_atomically, write_tables
+from sim.runner import run_missing_tasks
 from sim.scenario import Scenario, load_scenario
-from sim.scenario.load import MISSING, file_error, read_yaml_mapping, value_at
+from sim.scenario.load import MISSING, Override, file_error, read_yaml_mapping, split_assignment, value_at
+from sim.scenario.schema import NAME_PATTERN
+from sim.store import TaskStore
 
 SENSITIVITY_COLUMNS = ["parameter", "indicator", "method", "index", "value", "ci_low", "ci_high"]
 
@@ -58,7 +60,7 @@ class SensitivityConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
-    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    name: str = Field(pattern=NAME_PATTERN)
     scenario: str = Field(description="Scenario file, relative to this file")
     parameters: list[Parameter] = Field(min_length=2)
     indicators: list[str] = Field(min_length=1)
@@ -67,6 +69,7 @@ class SensitivityConfig(BaseModel):
     replications: int = Field(ge=1, description="Replications per sample point")
     seed: int = Field(ge=0)
     num_levels: int = Field(default=4, ge=2, description="Morris grid levels")
+    set: dict[str, Any] = Field(default={}, description="Values changed in the scenario before sampling, by key path")
 
     @field_validator("indicators")
     @classmethod
@@ -77,13 +80,19 @@ class SensitivityConfig(BaseModel):
         return indicators
 
 
-def load_config(path: str | Path, method: str | None = None, samples: int | None = None) -> tuple[SensitivityConfig, Path]:
+def load_config(
+    path: str | Path, method: str | None = None, samples: int | None = None, replications: int | None = None,
+    seed: int | None = None, overrides: list[str] | None = None,
+) -> tuple[SensitivityConfig, Path]:
+    """Read and check a sensitivity config; the command line's options replace (or, --set, add to) its values."""
     path = Path(path)
     data = read_yaml_mapping(path)
-    if method:
-        data["method"] = method
-    if samples:
-        data["samples"] = samples
+    for key, value in (("method", method), ("samples", samples), ("replications", replications), ("seed", seed)):
+        if value is not None:
+            data[key] = value
+    if overrides:
+        changes = data.get("set") if isinstance(data.get("set"), dict) else {}
+        data["set"] = {**changes, **dict(split_assignment(o) for o in overrides)}
     try:
         return SensitivityConfig.model_validate(data), path
     except ValidationError as error:
@@ -111,8 +120,12 @@ def point_scenarios(config: SensitivityConfig, config_path: Path, points: np.nda
     scenario_file = config_path.parent / config.scenario
     if not scenario_file.is_file():
         raise InputError(f"{config_path}: scenario: file {config.scenario!r} not found (looked for {scenario_file})")
-    common = [f"run.replications={config.replications}", f"run.seed={config.seed}"]
-    base = load_scenario(scenario_file).model_dump(mode="json")
+    common = [f"run.replications={config.replications}", f"run.seed={config.seed}",
+              *(Override(f"{k}={json.dumps(v)}", "set", config_path.parent) for k, v in config.set.items())]
+    try:
+        base = load_scenario(scenario_file, common).model_dump(mode="json")
+    except InputError as error:
+        raise InputError(f"{config_path}: {error}") from None
     scenarios = {}
     for index, row in enumerate(points):
         values = []
@@ -160,7 +173,7 @@ def analyse(config: SensitivityConfig, points: np.ndarray, outputs: pd.DataFrame
 
 def run_sensitivity(
     config: SensitivityConfig, config_path: Path, out_dir: Path, workers: int = 1,
-    scheduler: str | None = None, progress: bool = True,
+    scheduler: str | None = None, progress: bool = True, parquet: bool = False,
 ) -> pd.DataFrame:
     """Sample, run every point (resumably), analyse; write sensitivity.csv, points.csv and a chart per indicator."""
     points = sample_points(config)
@@ -171,14 +184,13 @@ def run_sensitivity(
         run_missing_tasks(plan.tasks(), store, pool, progress, plan.name)
     outputs = pd.DataFrame(
         [
-            {name: np.mean([store.load(scenario, r)[name] for r in range(plan.replications)]) for name in config.indicators}
+            {name: np.mean([store.load(scenario, r).indicators[name] for r in range(plan.replications)]) for name in config.indicators}
             for scenario in plan.scenarios
         ]
     )
     table = analyse(config, points, outputs)
     sampled = pd.DataFrame(points, columns=[p.key for p in config.parameters]).join(outputs)
-    for name, frame in (("sensitivity.csv", table), ("points.csv", sampled)):
-        write_atomically(out_dir / name, lambda tmp, frame=frame: frame.to_csv(tmp, index=False))
+    write_tables(out_dir, {"sensitivity.csv": table, "points.csv": sampled}, parquet)
     for indicator in config.indicators:
         write_chart(table[table.indicator == indicator], out_dir / f"sensitivity_{indicator}.png")
     return table
@@ -193,7 +205,9 @@ def write_chart(rows: pd.DataFrame, path: Path) -> None:
 
     main_index = "mu_star" if (rows["index"] == "mu_star").any() else "ST"
     shown = rows[rows["index"] == main_index].sort_values("value")
-    figure, axes = plt.subplots(figsize=(7, 0.5 * len(shown) + 1.5))
+    from sim.report.figures import PAGE_WIDTH
+
+    figure, axes = plt.subplots(figsize=(PAGE_WIDTH, 0.5 * len(shown) + 1.5))
     errors = [shown.value - shown.ci_low, shown.ci_high - shown.value]
     axes.barh(shown.parameter, shown.value, xerr=errors, color="0.45", ecolor="black", capsize=3)
     indicator = rows.indicator.iloc[0]

@@ -15,11 +15,11 @@ BASELINE = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.yaml"
 BANDS = load_scenario(BASELINE).age_bands
 
 
-def write_short_baseline(folder: Path, horizon_days: float, warmup_days: float = 60) -> Path:
-    """`folder/short.yaml`: the baseline with a short run, for batch, sensitivity and report tests."""
+def write_short_baseline(folder: Path, horizon_days: float, warmup_days: float = 60, **changes: object) -> Path:
+    """`folder/short.yaml`: the baseline with a short run, for batch, sensitivity and report tests (and `changes`)."""
     path = folder / "short.yaml"
     run = {"horizon_days": horizon_days, "warmup_days": warmup_days}
-    path.write_text(yaml.safe_dump({"extends": str(BASELINE), "run": run}), encoding="utf-8")
+    path.write_text(yaml.safe_dump({"extends": str(BASELINE), "run": run, **changes}), encoding="utf-8")
     return path
 
 

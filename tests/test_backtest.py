@@ -150,11 +150,11 @@ def test_the_backtest_command_writes_the_table_the_coverage_and_the_plot(tmp_pat
 
 def test_the_census_command_writes_a_census_and_an_observed_series(tmp_path):
     code = main(["census", str(BASELINE), "--at", "0", "--set", "run.horizon_days=7", "--set", "run.warmup_days=200",
-                 "--out", str(tmp_path / "census.csv"), "--daily", str(tmp_path / "daily.csv")])
+                 "--out", str(tmp_path), "--daily"])
     assert code == 0
-    daily = pd.read_csv(tmp_path / "daily.csv")
+    daily = pd.read_csv(tmp_path / "observed_daily.csv")
     assert list(daily.day) == list(range(7))
-    census = pd.read_csv(tmp_path / "census.csv")
+    census = pd.read_csv(tmp_path / "census_day0.csv")
     assert (census.place == "acute_bed").sum() == daily.beds_occupied.iloc[0]
 
 
@@ -164,6 +164,6 @@ def test_backtest_inputs_that_do_not_fit_exit_2(tmp_path, capsys):
     code = main(["backtest", str(BASELINE), "--census", str(HISTORY / "census_day0.csv"), "--observed", str(bad)])
     assert code == 2
     assert "columns ['beds']" in capsys.readouterr().err
-    code = main(["backtest", str(BASELINE), "--observed", str(HISTORY / "observed_daily.csv")])
+    code = main(["backtest", str(BASELINE), "--set", "census=null", "--observed", str(HISTORY / "observed_daily.csv")])
     assert code == 2
     assert "census: none given" in capsys.readouterr().err

@@ -135,7 +135,7 @@ def test_a_rerun_does_no_work_and_a_changed_batch_is_refused(finished, tmp_path,
     changed = write_batch(tmp_path, seed=12)
     capsys.readouterr()
     assert run_batch_cli(changed, out) == 2
-    assert "different batch" in capsys.readouterr().err
+    assert "holds the results of different work" in capsys.readouterr().err
 
 
 def test_a_batch_killed_part_way_resumes_to_identical_files(finished, tmp_path):

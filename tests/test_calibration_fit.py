@@ -210,9 +210,10 @@ Z_FAR = 4.0  # both unmatched targets are far out, not borderline
 def unmatched(tmp_path_factory):
     """A calibration with a tiny budget (it succeeds): its folder, config, out folder, stderr and fit.csv."""
     folder = tmp_path_factory.mktemp("unmatched")
-    write_short_baseline(folder, horizon_days=120, warmup_days=30)
+    # without the baseline's long-stay census (a quieter spring, so that 88 % occupancy is within the beds' reach)
+    write_short_baseline(folder, horizon_days=120, warmup_days=30, census=None)
     write_targets(folder, UNMATCHED_TARGETS)
-    config = write_config(folder, name="unmatched")
+    config = write_config(folder, name="unmatched", optimiser={"tolerance": 0.005})  # at a bound within 0.5 % of its range
     out = folder / "out"
     status, err = calibrate(config, out, "--max-evaluations", str(UNMATCHED_BUDGET))
     assert status == 0, err
@@ -228,7 +229,7 @@ def test_an_unmatched_target_is_reported_with_its_reason(unmatched):
     assert "stay_scale" in fit.loc["mean_los_days", "status"]  # the parameter that would move it
     assert "no free parameter moves it" in fit.loc["pathway_share_p0", "status"]
     assert fit.loc["mean_los_days", "z"] < -Z_FAR and fit.loc["pathway_share_p0", "z"] > Z_FAR
-    matched = fit.status == "matched"
+    matched = fit.status.str.startswith("matched")
     assert (matched == fit.within_95).all()  # every target outside its interval says why, and only those
     within = int(fit.within_95.sum())
     assert f"{within} of {len(fit)} targets within their 95 % interval" in err
@@ -237,7 +238,7 @@ def test_an_unmatched_target_is_reported_with_its_reason(unmatched):
 def test_a_target_out_of_reach_says_which_parameter_is_at_its_bound(unmatched):
     _, _, out, _, fit = unmatched
     parameters = pd.read_csv(out / "parameters.csv").set_index("parameter")
-    tolerance = 1e-3 * (1.2 - 0.8)  # the search's own tolerance (optimiser.tolerance, a share of the range)
+    tolerance = 0.005 * (1.2 - 0.8)  # the search's own tolerance (optimiser.tolerance, a share of the range)
     assert parameters.loc["stay_scale", "fitted"] > 1.2 - tolerance  # at the bound, as far as the search can tell ...
     status = fit.set_index("target").loc["mean_los_days", "status"]
     assert "at a bound: stay_scale" in status, status  # ... so say so
@@ -272,7 +273,7 @@ def test_the_calibrated_scenario_is_valid_and_holds_the_fitted_values(unmatched,
 def test_integer_parameters_are_evaluated_at_whole_numbers(unmatched):
     _, config, out, _, _ = unmatched
     evaluations = pd.read_csv(out / "evaluations.csv")
-    assert len(evaluations) > UNMATCHED_BUDGET  # the budget, then the final Jacobian's few points
+    assert len(evaluations) <= UNMATCHED_BUDGET  # the budget caps every point, the uncertainty estimate's too
     assert (evaluations.beds == evaluations.beds.round()).all()
     assert evaluations.beds.nunique() > 1  # the search did move beds
     calibration = load_calibration(config)
@@ -343,6 +344,20 @@ def test_bad_settings_exit_2_naming_the_file_and_key_without_simulating(
     for fragment in expected:
         assert fragment in err, err
     assert not out.exists()
+
+
+def test_the_budget_caps_every_evaluation_and_the_fit_says_the_search_stopped(unmatched):
+    """--max-evaluations 2: the start point, then no room for a step (3 points) nor the uncertainty estimate (2)."""
+    folder, config, _, _, _ = unmatched
+    out = folder / "tiny_budget"
+    status, err = calibrate(config, out, "--max-evaluations", "2")
+    assert status == 0, err
+    assert len(pd.read_csv(out / "evaluations.csv")) <= 2
+    assert json.loads((out / "run.json").read_text())["evaluations"] <= 2
+    fit = pd.read_csv(out / "fit.csv")
+    assert fit.status.str.contains("search stopped: budget of 2 evaluations spent").all(), fit.status.tolist()
+    assert not fit.status.str.contains("trade-off").any()
+    assert pd.read_csv(out / "parameters.csv").sd.isna().all()  # not estimated: no budget left for it
 
 
 def test_a_target_the_model_leaves_undefined_is_refused_naming_it(tmp_path):

@@ -27,7 +27,7 @@ from sim.cli import COMMANDS as CLI_COMMANDS
 from sim.cli import main
 from sim.indicators import INDICATORS, unit_of
 from sim.model import CENSUS_COLUMNS
-from sim.results import write_atomically
+from sim.files import write_atomically
 from sim.scenario import load_scenario, scenario_hash
 
 REPO = Path(__file__).resolve().parents[1]
@@ -37,7 +37,7 @@ HORIZON_DAYS, WARMUP_DAYS, REPLICATIONS = 60, 30, 3
 SHORT = ["--set", f"run.horizon_days={HORIZON_DAYS}", "--set", f"run.warmup_days={WARMUP_DAYS}"]
 SHORT_RUN = [*SHORT, "--replications", str(REPLICATIONS), "--quiet"]
 
-RESULT_FILES = {"summary.csv", "replications.csv", "daily.csv", "run.json"}
+RESULT_FILES = {"summary.csv", "replications.csv", "daily.csv", "los_histogram.csv", "run.json", "tasks.json", "tasks"}
 SUMMARY_COLUMNS = ["scenario", "indicator", "unit", "mean", "ci_low", "ci_high", "replications"]
 REPLICATION_COLUMNS = ["scenario", "replication", "indicator", "unit", "value"]
 
@@ -91,9 +91,11 @@ def results(tmp_path_factory) -> Path:
 # --- the four files -------------------------------------------------------------------------
 
 
-def test_run_writes_the_four_files_and_nothing_else(results):
-    """Atomic writes leave no temporary file behind."""
+def test_run_writes_its_files_and_nothing_else(results):
+    """Atomic writes leave no temporary file behind; the task store holds one file per replication."""
     assert {p.name for p in results.iterdir()} == RESULT_FILES
+    stored = sorted(p.name for p in (results / "tasks" / "baseline").iterdir())
+    assert stored == [f"replication-{r:05d}.json" for r in range(REPLICATIONS)]
 
 
 def test_summary_csv(results):
@@ -366,5 +368,5 @@ def test_help_in_a_real_process():
 def test_result_files_are_readable_like_ordinary_files(results):
     umask = os.umask(0)
     os.umask(umask)
-    for name in RESULT_FILES:
-        assert (results / name).stat().st_mode & 0o777 == 0o666 & ~umask, name
+    for path in [p for p in results.rglob("*") if p.is_file()]:
+        assert path.stat().st_mode & 0o777 == 0o666 & ~umask, path

@@ -377,6 +377,18 @@ def test_cost_total_is_the_sum_of_its_parts(costed):
     assert indicators["cost_total_per_year"] == pytest.approx(parts, rel=1e-12)
 
 
+def test_a_programme_cost_adds_to_the_net_cost_and_changes_no_care(costed):
+    """The running cost of an option is a fixed sum a year: in cost_net_per_year, in no care cost, in no event."""
+    s, _, base = costed
+    assert base["cost_programme_per_year"] == 0 and base["cost_net_per_year"] == base["cost_total_per_year"]
+    assert base["bed_days_per_year"] * UNIT_COSTS["acute_bed_day"] == pytest.approx(base["cost_acute_per_year"], rel=1e-12)
+    result = run_replication(tiny_costed("costs.programme_per_year=250000"), 0).indicators
+    assert result["cost_programme_per_year"] == 250_000
+    assert result["cost_net_per_year"] == pytest.approx(base["cost_total_per_year"] + 250_000, rel=1e-12)
+    changed = {name for name in base if result[name] != base[name] and not (math.isnan(result[name]) and math.isnan(base[name]))}
+    assert changed == {"cost_programme_per_year", "cost_net_per_year"}
+
+
 @pytest.mark.parametrize("part", COST_PARTS)
 def test_doubling_a_unit_cost_doubles_its_part_exactly(costed, part):
     """Paired (same seed): prices change no event, so one part doubles and the others stay as they were."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import shutil
 import subprocess
@@ -14,6 +15,8 @@ import yaml
 from model_helpers import write_short_baseline
 
 from sim.cli import main
+from sim.indicators import LOS_BINS, los_counts
+from sim.model.records import Records, SpellRecord
 from sim.report.figures import fan_data, forest_data, los_histogram_data, pathway_data
 
 BASELINE = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.yaml"
@@ -51,14 +54,22 @@ def test_forest_and_pathway_data_pick_the_right_rows():
     assert data.los.tolist() == [0, 10, 20, 30] and data.delay.tolist() == [1, 11, 21, 31]
 
 
-def test_los_histogram_counts_whole_days_of_spells_ended_in_the_horizon():
-    spells = pd.DataFrame({
-        "left_bed": [-5.0, 1.0, 2.0, 3.0, 50.0, np.nan],  # one before the horizon, one after, one not ended
-        "los_days": [1.0, 0.5, 2.9, 75.0, 3.0, np.nan],
-    })
-    data = los_histogram_data(spells, horizon=30, max_days=10).set_index("days").share
-    assert data[0] == pytest.approx(1 / 3) and data[2] == pytest.approx(1 / 3) and data[10] == pytest.approx(1 / 3)
-    assert data.sum() == pytest.approx(1.0)
+def test_los_counts_bin_whole_days_of_spells_ended_in_the_horizon():
+    records = Records(horizon_days=30.0, warmup_days=10.0)
+    # (admitted, left the bed): before the horizon, 0.5 days, 2.9 days, 95 days (top bin), after it, not ended
+    for admitted, left in [(-6.0, -5.0), (0.5, 1.0), (-0.9, 2.0), (-72.0, 23.0), (47.0, 50.0), (3.0, math.nan)]:
+        spell = SpellRecord(0, 0, 0, False, admitted)
+        spell.admitted, spell.left_bed = admitted, left
+        records.spells.append(spell)
+    counts = los_counts(records)
+    assert len(counts) == LOS_BINS and counts.sum() == 3
+    assert counts[0] == 1 and counts[2] == 1 and counts[LOS_BINS - 1] == 1
+
+
+def test_the_los_histogram_pools_replications_as_shares():
+    los = pd.DataFrame({"replication": [0, 0, 0, 1, 1, 1], "days": [0, 1, 2] * 2, "spells": [1, 2, 0, 3, 0, 2]})
+    data = los_histogram_data(los).set_index("days").share
+    assert data.tolist() == pytest.approx([4 / 8, 2 / 8, 2 / 8])
 
 
 @pytest.fixture(scope="module")
@@ -92,8 +103,8 @@ def test_a_batch_report_has_the_forest_plot_and_cost_plane(tmp_path):
     out = tmp_path / "out"
     assert main(["batch", str(batch), "--out", str(out), "--workers", "1", "--quiet", "--report"]) == 0
     text = (out / "report.html").read_text(encoding="utf-8")
-    assert "Options against the baseline" in text and text.count("<img ") == 2
-    assert (out / "forest.png").is_file() and (out / "cost_plane.png").is_file()
+    assert "Options against the baseline" in text and text.count("<img ") == 7  # six forest panels, the cost plane
+    assert (out / "forest_delayed_bed_days_per_year.png").is_file() and (out / "cost_plane.png").is_file()
 
 
 CHECKER = """<script>

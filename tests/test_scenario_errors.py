@@ -27,6 +27,7 @@ from sim.scenario import load_scenario
 REPO = Path(__file__).resolve().parents[1]
 BASELINE = REPO / "scenarios" / "baseline.yaml"
 BASELINE_DATA = yaml.safe_load(BASELINE.read_text(encoding="utf-8"))
+BASELINE_DATA["census"] = str(BASELINE.parent / BASELINE_DATA["census"])  # copies live elsewhere
 
 DELETE = object()  # a change that removes the key instead of setting it
 

@@ -4,71 +4,55 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
-from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
-from tqdm import tqdm
 
 from sim import __version__
 from sim.batch.compare import comparison_table, contributions_table
-from sim.batch.plan import Plan
-from sim.batch.store import TaskStore
-from sim.errors import InputError
-from sim.results import replications_table, summary_table, write_atomically
-from sim.runner import run_replication
-from sim.scenario import Scenario, scenario_hash
-
-
-def run_task(scenario: Scenario, replication: int) -> tuple[str, int, dict[str, float]]:
-    """One unit of work: a pure function of (scenario, replication)."""
-    return scenario.name, replication, run_replication(scenario, replication).indicators
-
-
-def run_missing_tasks(
-    tasks: list[tuple[Scenario, int]], store: TaskStore, pool: Executor, progress: bool = True, label: str = ""
-) -> int:
-    """Run every (scenario, replication) not yet in the store on `pool`; return how many ran."""
-    missing = [(s, r) for s, r in tasks if not store.done(s.name, r)]
-    with tqdm(total=len(tasks), initial=len(tasks) - len(missing), desc=label, unit="task",
-              disable=not progress, delay=1.0) as bar:
-        futures = [pool.submit(run_task, s, r) for s, r in missing]
-        for future in as_completed(futures):
-            name, replication, indicators = future.result()
-            store.save(name, replication, indicators)
-            bar.update()
-    return len(missing)
+from sim.batch.economics import bed_day_value
+from sim.batch.plan import BASELINE, Plan
+from sim.executors import executor
+from sim.files import write_atomically, write_tables
+from sim.results import replications_table, summary_table
+from sim.runner import run_missing_tasks
+from sim.scenario import scenario_hash
+from sim.store import TaskStore
 
 
 def run_batch(
-    plan: Plan, out_dir: Path, batch_file: str, workers: int = 1, scheduler: str | None = None, progress: bool = True
+    plan: Plan, out_dir: Path, batch_file: str, workers: int = 1, scheduler: str | None = None, progress: bool = True,
+    parquet: bool = False,
 ) -> pd.DataFrame:
-    """Run what is missing, then write replications.csv, summary.csv, comparison.csv (and contributions.csv)."""
+    """Run what is missing, then write replications.csv, summary.csv, comparison.csv (and contributions.csv).
+
+    parquet: also write each table as .parquet.
+    """
     store = TaskStore(out_dir, plan.name, plan.fingerprint())
     started = time.perf_counter()
     tasks = plan.tasks()
     with executor(workers, scheduler) as pool:
         ran = run_missing_tasks(tasks, store, pool, progress, plan.name)
-    replications = replications_table((s.name, r, store.load(s.name, r)) for s, r in tasks)
+    replications = replications_table((s.name, r, store.load(s.name, r).indicators) for s, r in tasks)
+    value = bed_day_value(plan.scenarios[BASELINE].costs)
     tables = {
         "replications.csv": replications,
         "summary.csv": summary_table(replications),
-        "comparison.csv": comparison_table(replications),
+        "comparison.csv": comparison_table(replications, value),
     }
     if plan.components:
         tables["contributions.csv"] = contributions_table(replications, plan.components)
-    for name, table in tables.items():
-        write_atomically(out_dir / name, lambda tmp, table=table: table.to_csv(tmp, index=False))
+    write_tables(out_dir, tables, parquet)
     metadata = {
         "batch": plan.name,
         "batch_file": batch_file,
         "fingerprint": plan.fingerprint(),
         "seed": plan.seed,
         "replications": plan.replications,
+        "bed_day_value": value,
         "scenarios": {name: scenario_hash(s) for name, s in plan.scenarios.items()},
+        "descriptions": {name: s.description for name, s in plan.scenarios.items()},
         "package": "sim",
         "package_version": __version__,
         "tasks_run_now": ran,
@@ -80,32 +64,3 @@ def run_batch(
     text = json.dumps(metadata, indent=2) + "\n"
     write_atomically(out_dir / "run.json", lambda tmp: tmp.write_text(text, encoding="utf-8"))
     return replications
-
-
-@contextmanager
-def executor(workers: int, scheduler: str | None) -> Iterator[Executor]:
-    """Local processes, or a dask.distributed cluster: both hand out concurrent.futures."""
-    if scheduler is None:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            yield pool
-        return
-    try:
-        from distributed import Client, LocalCluster
-    except ImportError:
-        raise InputError("--scheduler needs dask.distributed: pip install -e '.[cluster]'") from None
-    if scheduler == "local":
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
-        client = Client(cluster)
-    else:
-        cluster = None
-        try:
-            client = Client(scheduler, timeout=30)
-        except OSError as error:
-            raise InputError(f"--scheduler {scheduler}: cannot reach a dask scheduler there ({error})") from None
-    try:
-        with client.get_executor() as pool:
-            yield pool
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()

@@ -18,11 +18,11 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from sim.errors import InputError
-from sim.scenario import Scenario, load_scenario, scenario_hash
-from sim.scenario.load import MISSING, file_error, read_yaml_mapping, value_at
+from sim.scenario import Scenario, load_scenario, scenario_key
+from sim.scenario.schema import NAME_PATTERN
+from sim.scenario.load import MISSING, Override, file_error, read_yaml_mapping, value_at
 
 BASELINE = "baseline"
-NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.=+-]*$"
 
 
 class BatchSection(BaseModel):
@@ -113,48 +113,87 @@ class Plan:
         return [(s, r) for s in self.scenarios.values() for r in range(self.replications)]
 
     def fingerprint(self) -> str:
-        """Changes when anything that would change the results changes."""
-        content = {name: scenario_hash(s) for name, s in self.scenarios.items()}
-        text = json.dumps({"scenarios": content, "replications": self.replications, "seed": self.seed}, sort_keys=True)
+        """Changes when anything that would change a replication's results changes (not the number of them)."""
+        content = {name: scenario_key(s) for name, s in self.scenarios.items()}
+        text = json.dumps({"scenarios": content, "seed": self.seed}, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()
 
 
-def load_batch(path: str | Path, replications: int | None = None) -> Plan:
-    """Read, validate and expand a batch file; InputError naming the file and key if anything is wrong."""
+def load_batch(
+    path: str | Path, replications: int | None = None, seed: int | None = None, overrides: list[str] | None = None
+) -> Plan:
+    """Read, validate and expand a batch file; InputError naming the file and key if anything is wrong.
+
+    `replications` and `seed` replace the file's; `overrides` (--set) change
+    every scenario of the batch before its own changes apply.
+    """
     path = Path(path)
     try:
         batch = BatchFile.model_validate(read_yaml_mapping(path))
     except ValidationError as error:
         raise file_error(error, path, BatchFile) from None
     count = replications or batch.replications
-    common = [f"run.replications={count}", f"run.seed={batch.seed}"]
+    seed = batch.seed if seed is None else seed
+    common = [f"run.replications={count}", f"run.seed={seed}", *(overrides or [])]
     here = path.parent
 
-    def scenario(file: str, key: str, overrides: list[str], name: str | None) -> Scenario:
+    def scenario(file: str, key: str, changes: dict[str, Any], source: str, name: str | None) -> Scenario:
         scenario_file = here / file
         if not scenario_file.is_file():
-            raise InputError(f"{path}: {key}: file {file!r} not found (looked for {scenario_file})")
+            raise InputError(f"{path}: {key}: file {file!r} not found (looked for {scenario_file.resolve()})")
         named = [f"name={name}"] if name else []
+        own = [Override(f"{k}={json.dumps(v)}", source, here) for k, v in changes.items()]
         try:
-            return load_scenario(scenario_file, [*common, *overrides, *named])
+            return load_scenario(scenario_file, [*common, *own, *named])
         except InputError as error:
             raise InputError(f"{path}: {key}: {error}") from None
 
-    scenarios = {BASELINE: scenario(batch.baseline, "baseline", [], BASELINE)}
+    scenarios = {BASELINE: scenario(batch.baseline, "baseline", {}, "set", BASELINE)}
     for index, entry in enumerate(batch.scenarios):
-        overrides = [f"{k}={json.dumps(v)}" for k, v in entry.set.items()]
-        built = scenario(entry.file or batch.baseline, f"scenarios.{index}", overrides, entry.name)
+        built = scenario(entry.file or batch.baseline, f"scenarios.{index}", entry.set, "set", entry.name)
         _add(scenarios, built, path, f"scenarios.{index}")
     for index, grid in enumerate(batch.grids):
         keys = list(grid.parameters)
         for values in itertools.product(*grid.parameters.values()):
-            overrides = [f"{k}={json.dumps(v)}" for k, v in zip(keys, values, strict=True)]
             name = grid_name(grid.name, keys, values)
-            _add(scenarios, scenario(grid.base or batch.baseline, f"grids.{index}", overrides, name), path, f"grids.{index}")
+            changes = dict(zip(keys, values, strict=True))
+            built = scenario(grid.base or batch.baseline, f"grids.{index}", changes, "parameters", name)
+            _add(scenarios, built, path, f"grids.{index}")
     components = []
     for index, package in enumerate(batch.packages):
         components += _split_package(scenarios, package, path, f"packages.{index}")
-    return Plan(batch.name, scenarios, count, batch.seed, components)
+    return Plan(batch.name, scenarios, count, seed, components)
+
+
+def comparison_plan(
+    baseline: str, options: list[str], replications: int | None = None, seed: int | None = None,
+    overrides: list[str] | None = None,
+) -> Plan:
+    """`compare`: option files against a baseline file, as a batch without a batch file.
+
+    Replications and seed default to the baseline's own; every scenario gets
+    them (common random numbers), then `overrides` (--set). The plan is named
+    compare-<first option>[-and-<N>-more], so rerunning the same command
+    finds its own folder and resumes.
+    """
+    own = load_scenario(baseline, overrides)
+    count = replications or own.run.replications
+    seed = own.run.seed if seed is None else seed
+    common = [f"run.replications={count}", f"run.seed={seed}", *(overrides or [])]
+    scenarios = {BASELINE: load_scenario(baseline, [*common, f"name={BASELINE}"])}
+    for option in options:
+        scenario = load_scenario(option, common)
+        for key in ("start_year", "warmup_days", "horizon_days"):  # the same calendar, or no paired comparison
+            ours, theirs = getattr(scenario.run, key), getattr(scenarios[BASELINE].run, key)
+            if ours != theirs:
+                raise InputError(
+                    f"{option}: run.{key}: value {ours:g}: expected the baseline's {theirs:g} (every option runs over "
+                    f"the baseline's calendar; --set run.{key}=VALUE changes them all)"
+                )
+        _add(scenarios, scenario, Path(option), "name")
+    first = next(name for name in scenarios if name != BASELINE)
+    more = f"-and-{len(options) - 1}-more" if len(options) > 1 else ""
+    return Plan(f"compare-{first}{more}", scenarios, count, seed, [])
 
 
 def _split_package(scenarios: dict[str, Scenario], package: Package, path: Path, key: str) -> list[Component]:

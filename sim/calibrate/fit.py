@@ -29,13 +29,14 @@ import pandas as pd
 from scipy.optimize import least_squares
 from tqdm import tqdm
 
-from sim.batch.execute import executor, run_missing_tasks
-from sim.batch.store import TaskStore
 from sim.calibrate.settings import Calibration
 from sim.calibrate.targets import target_table
 from sim.errors import InputError
+from sim.executors import executor
 from sim.results import replications_table, summary_table
+from sim.runner import run_missing_tasks
 from sim.scenario import scenario_hash
+from sim.store import TaskStore
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,8 @@ class Evaluator:
         self.store = store
         self.pool = pool
         self.bar = bar
-        self.budget = calibration.settings.optimiser.max_evaluations
+        # the search leaves room for the uncertainty estimate at its end (a point per parameter)
+        self.budget = max(calibration.settings.optimiser.max_evaluations - len(calibration.parameters), 1)
         self.evaluations: dict[tuple, Evaluation] = {}
         self.best: Evaluation | None = None
         self.closed = False  # once the budget is spent, nothing new is simulated
@@ -96,7 +98,7 @@ class Evaluator:
         run_missing_tasks(tasks, self.store, self.pool, progress=False)
         for key, values in new.items():
             scenario = scenarios[key]
-            rows = ((scenario.name, r, self.store.load(scenario.name, r)) for r in range(scenario.run.replications))
+            rows = ((scenario.name, r, self.store.load(scenario.name, r).indicators) for r in range(scenario.run.replications))
             fit = target_table(self.calibration.targets, summary_table(replications_table(rows)))
             undefined = fit.target[~np.isfinite(fit.z)].tolist()
             if undefined and not self.evaluations:  # at the start point: a target the scenario cannot produce
@@ -143,6 +145,10 @@ class CalibrationResult:
     parameter_sd: dict[str, float]  # NaN where the targets do not pin a parameter down
     stopped_because: str
 
+    @property
+    def converged(self) -> bool:
+        return self.stopped_because.startswith("converged")
+
 
 def run_calibration(
     calibration: Calibration, out_dir: Path, workers: int = 1, scheduler: str | None = None, progress: bool = True
@@ -172,16 +178,18 @@ def run_calibration(
             )
             stopped_because = f"converged ({solution.message})"
         except BudgetSpent:
-            stopped_because = f"budget of {optimiser.max_evaluations} evaluations spent"
+            stopped_because = (f"budget of {optimiser.max_evaluations} evaluations spent "
+                               f"(each step of the search needs {len(calibration.parameters) + 1})")
         best = evaluator.best
-        evaluator.closed = False
-        evaluator.budget = math.inf  # the uncertainty estimate is worth its few extra points
-        bar.total = len(evaluator.evaluations) + len(calibration.parameters)
-        bar.refresh()
-        final = jacobian(evaluator, evaluator.unit(best.values), optimiser.step)
+        evaluator.closed = False  # the points of the uncertainty estimate, if the whole budget still allows them
+        evaluator.budget = optimiser.max_evaluations
+        try:
+            final = jacobian(evaluator, evaluator.unit(best.values), optimiser.step)
+        except BudgetSpent:
+            final = None
+    sd = parameter_sd(calibration, final) if final is not None else dict.fromkeys(evaluator.natural(x0), math.nan)
     return CalibrationResult(
-        start, best, sorted(evaluator.evaluations.values(), key=lambda e: e.number), final,
-        parameter_sd(calibration, final), stopped_because,
+        start, best, sorted(evaluator.evaluations.values(), key=lambda e: e.number), final, sd, stopped_because,
     )
 
 
@@ -213,6 +221,9 @@ def parameter_sd(calibration: Calibration, jac: np.ndarray) -> dict[str, float]:
 
 def unmatched_reasons(calibration: Calibration, result: CalibrationResult) -> dict[str, str]:
     """Why each target outside its 95 % interval is there: nothing moves it, a bound blocks it, or other targets pull."""
+    if result.jacobian is None:  # no budget was left to see what moves each target
+        return {row.target: f"search stopped: {result.stopped_because}; what would move it is not known"
+                for row in result.best.fit.itertuples() if not row.within_95}
     reasons = {}
     side = bound_side(calibration, result.best.values)
     fit = result.best.fit
@@ -229,6 +240,8 @@ def unmatched_reasons(calibration: Calibration, result: CalibrationResult) -> di
         blocked = [names[j] for j in movers if side[j] != 0 and side[j] == -np.sign(row.z * effect[j])]
         if blocked:
             reasons[row.target] = f"the parameters that would move it are at a bound: {', '.join(blocked)}"
+        elif not result.converged:  # not a trade-off the search settled: it did not finish
+            reasons[row.target] = f"search stopped: {result.stopped_because}"
         else:
             reasons[row.target] = (
                 f"held back by other targets through {', '.join(names[j] for j in movers)} "

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,10 +14,11 @@ from sim import __version__
 from sim.calibrate.fit import CalibrationResult, bound_side, unmatched_reasons
 from sim.calibrate.settings import Calibration
 from sim.calibrate.targets import Z95
-from sim.results import write_atomically
+from sim.files import write_atomically, write_tables
 from sim.scenario import load_scenario, scenario_hash
 
 CALIBRATED_SCENARIO = "calibrated.yaml"
+START_SCENARIO = "start_scenario.yaml"
 
 
 def fit_table(calibration: Calibration, result: CalibrationResult) -> pd.DataFrame:
@@ -28,7 +28,8 @@ def fit_table(calibration: Calibration, result: CalibrationResult) -> pd.DataFra
     table.insert(9, "start_simulated", result.start.fit.simulated.to_numpy())
     table.insert(10, "start_z", result.start.fit.z.to_numpy())
     reasons = unmatched_reasons(calibration, result)
-    table.insert(11, "status", [f"unmatched: {reasons[t]}" if t in reasons else "matched" for t in table.target])
+    matched = "matched" if result.converged else f"matched (search stopped: {result.stopped_because})"
+    table.insert(11, "status", [f"unmatched: {reasons[t]}" if t in reasons else matched for t in table.target])
     return table
 
 
@@ -76,9 +77,23 @@ def calibrated_values(calibration: Calibration, values: dict[str, float]) -> dic
     return tree
 
 
-def calibrated_scenario_text(calibration: Calibration, result: CalibrationResult, out_dir: Path, config_file: str) -> str:
-    """A scenario that extends the start scenario with the fitted values, saying how they were obtained."""
-    start_file = Path(os.path.relpath(calibration.scenario_file.resolve(), out_dir.resolve()))
+def start_scenario_text(calibration: Calibration, config_file: str) -> str:
+    """The start scenario, fully resolved (its file, its extends chain and any --set): the calibrated one's base.
+
+    Copied into the results folder so that calibrated.yaml still loads when the
+    folder is moved or the original files change.
+    """
+    header = [
+        f"# The start scenario of `python -m sim calibrate {config_file}`, fully resolved: {calibration.scenario_file}",
+        *(f"# with --set {change}" for change in calibration.changes),
+        "# Written so that calibrated.yaml, which extends it, loads wherever this folder goes.",
+    ]
+    start = load_scenario(calibration.scenario_file, calibration.changes)
+    return "\n".join(header) + "\n" + yaml.safe_dump(start.model_dump(mode="json"), sort_keys=False, width=100)
+
+
+def calibrated_scenario_text(calibration: Calibration, result: CalibrationResult, config_file: str) -> str:
+    """A scenario that extends the (copied) start scenario with the fitted values, saying how they were obtained."""
     name = f"{calibration.start.name}_calibrated"
     header = [
         f"# Calibrated scenario, written by `python -m sim calibrate {config_file}` (sim {__version__})",
@@ -88,18 +103,20 @@ def calibrated_scenario_text(calibration: Calibration, result: CalibrationResult
          f"{calibration.settings.replications} replications (seed {calibration.start.run.seed}),"),
         f"# weighted sum of squared z: {result.start.objective:.3f} at the start, {result.best.objective:.3f} fitted;",
         f"# {result.stopped_because}. Target by target: fit.csv; values and their sd: parameters.csv.",
+        f"# It extends {START_SCENARIO}, a resolved copy of {calibration.scenario_file}.",
     ]
     body = {
         "name": name,
         "description": f"{calibration.start.description} Calibrated with {config_file}: see the comments above.",
-        "extends": start_file.as_posix(),
+        "extends": START_SCENARIO,
         **calibrated_values(calibration, result.best.values),
     }
     return "\n".join(header) + "\n" + yaml.safe_dump(body, sort_keys=False, width=100)
 
 
 def write_calibration(
-    calibration: Calibration, result: CalibrationResult, out_dir: Path, config_file: str, seconds: float, workers: int
+    calibration: Calibration, result: CalibrationResult, out_dir: Path, config_file: str, seconds: float, workers: int,
+    parquet: bool = False,
 ) -> pd.DataFrame:
     """Write fit.csv, parameters.csv, evaluations.csv, calibrated.yaml, fit.png and run.json; return the fit table."""
     fit = fit_table(calibration, result)
@@ -108,16 +125,18 @@ def write_calibration(
         "parameters.csv": parameters_table(calibration, result),
         "evaluations.csv": evaluations_table(calibration, result),
     }
-    for name, table in tables.items():
-        write_atomically(out_dir / name, lambda tmp, table=table: table.to_csv(tmp, index=False))
-    text = calibrated_scenario_text(calibration, result, out_dir, config_file)
+    write_tables(out_dir, tables, parquet)
+    start_text = start_scenario_text(calibration, config_file)
+    write_atomically(out_dir / START_SCENARIO, lambda tmp: tmp.write_text(start_text, encoding="utf-8"))
+    text = calibrated_scenario_text(calibration, result, config_file)
     write_atomically(out_dir / CALIBRATED_SCENARIO, lambda tmp: tmp.write_text(text, encoding="utf-8"))
     write_fit_plot(fit, out_dir / "fit.png")
     metadata = {
         "calibration": calibration.settings.name,
         "config_file": config_file,
         "scenario_file": str(calibration.scenario_file),
-        "scenario_hash": scenario_hash(load_scenario(calibration.scenario_file)),  # the start scenario as in its file
+        "changes": calibration.changes,
+        "scenario_hash": scenario_hash(load_scenario(calibration.scenario_file, calibration.changes)),  # the start scenario
         "evaluation_scenario_hash": scenario_hash(calibration.start),  # with the evaluations' run settings
         "calibrated_scenario_hash": scenario_hash(load_scenario(out_dir / CALIBRATED_SCENARIO)),
         "seed": calibration.start.run.seed,
@@ -156,7 +175,9 @@ def write_fit_plot(fit: pd.DataFrame, path: Path) -> None:
 
     data = fit_plot_data(fit)
     rows = np.arange(len(data))[::-1]
-    figure, axes = plt.subplots(figsize=(8, 0.45 * len(data) + 1.6))
+    from sim.report.figures import MIN_FONT_PT, PAGE_WIDTH
+
+    figure, axes = plt.subplots(figsize=(PAGE_WIDTH, 0.45 * len(data) + 1.6))
     for y, row in zip(rows, data.itertuples(), strict=True):
         axes.plot([row.observed_low, row.observed_high], [y, y], color="0.8", linewidth=9, solid_capstyle="butt")
     axes.axvline(0, color="0.5", linewidth=0.8)
@@ -166,7 +187,7 @@ def write_fit_plot(fit: pd.DataFrame, path: Path) -> None:
     axes.set_yticks(rows, [t.replace("_", " ") for t in data.target])
     axes.set_xlabel("difference from the observed target, % (grey: its 95 % interval)")
     axes.set_title("Targets against the simulation")
-    axes.legend(loc="lower right", fontsize=8)
+    axes.legend(loc="lower right", fontsize=MIN_FONT_PT)
     figure.tight_layout()
     write_atomically(path, lambda tmp: figure.savefig(tmp, format="png", dpi=110))
     plt.close(figure)

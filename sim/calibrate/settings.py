@@ -19,6 +19,7 @@ from sim.calibrate.targets import Target, load_targets
 from sim.errors import InputError
 from sim.scenario import Scenario, load_scenario, scenario_hash
 from sim.scenario.load import MISSING, file_error, read_yaml_mapping, value_at
+from sim.scenario.schema import NAME_PATTERN
 
 
 class Strict(BaseModel):
@@ -63,7 +64,7 @@ class Optimiser(Strict):
 
 
 class CalibrationSettings(Strict):
-    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", description="Names the results folder")
+    name: str = Field(pattern=NAME_PATTERN, description="Names the results folder")
     scenario: str = Field(description="Start scenario file, relative to this file")
     targets: str = Field(description="Targets file, relative to this file")
     parameters: list[FreeParameter] = Field(min_length=1)
@@ -97,8 +98,11 @@ class CalibrationSettings(Strict):
 class Calibration:
     """Settings resolved against their files: the start scenario, the targets, each parameter's start values."""
 
-    def __init__(self, settings: CalibrationSettings, path: Path, targets: list[Target], start: Scenario) -> None:
+    def __init__(
+        self, settings: CalibrationSettings, path: Path, targets: list[Target], start: Scenario, changes: list[str]
+    ) -> None:
         self.settings = settings
+        self.changes = changes  # --set: values changed in the start scenario
         self.path = path
         self.targets = [t for t in targets if settings.weights.get(t.indicator, 1.0) > 0]
         self.weights = [settings.weights.get(t.indicator, 1.0) for t in self.targets]
@@ -132,7 +136,9 @@ class Calibration:
     def scenario_at(self, values: dict[str, float]) -> Scenario:
         """The start scenario (with evaluation settings) at these parameter values."""
         try:
-            return load_scenario(self.scenario_file, [*evaluation_assignments(self.settings), *self.overrides(values)])
+            return load_scenario(
+                self.scenario_file, [*self.changes, *evaluation_assignments(self.settings), *self.overrides(values)]
+            )
         except InputError as error:
             raise InputError(f"{self.path}: parameters: values {values} make an invalid scenario: {error}") from None
 
@@ -141,14 +147,25 @@ class Calibration:
         return hashlib.sha256(scenario_hash(self.start).encode()).hexdigest()
 
 
-def load_calibration(path: str | Path, max_evaluations: int | None = None) -> Calibration:
-    """Read and check the settings, the targets and the start scenario; InputError naming file and key if wrong."""
+def load_calibration(
+    path: str | Path, max_evaluations: int | None = None, replications: int | None = None,
+    seed: int | None = None, changes: list[str] | None = None,
+) -> Calibration:
+    """Read and check the settings, the targets and the start scenario; InputError naming file and key if wrong.
+
+    The command line's --max-evaluations, --replications and --seed replace the
+    settings' values; its --set `changes` alter the start scenario itself (and
+    so the calibrated scenario built on it).
+    """
     path = Path(path)
     data = read_yaml_mapping(path)
     if max_evaluations is not None:
         data.setdefault("optimiser", {})
         if isinstance(data["optimiser"], dict):
             data["optimiser"]["max_evaluations"] = max_evaluations
+    for key, value in (("replications", replications), ("seed", seed)):
+        if value is not None:
+            data[key] = value
     try:
         settings = CalibrationSettings.model_validate(data)
     except ValidationError as error:
@@ -162,7 +179,7 @@ def load_calibration(path: str | Path, max_evaluations: int | None = None) -> Ca
         if indicator not in known:
             raise InputError(f"{path}: weights.{indicator}: not a target in {settings.targets}; expected one of {sorted(known)}")
     try:
-        start = load_scenario(path.parent / settings.scenario, evaluation_assignments(settings))
+        start = load_scenario(path.parent / settings.scenario, [*(changes or []), *evaluation_assignments(settings)])
     except InputError as error:
         raise InputError(f"{path}: set: {error}") from None
     tree = start.model_dump(mode="json")
@@ -179,7 +196,7 @@ def load_calibration(path: str | Path, max_evaluations: int | None = None) -> Ca
                     f"{path}: parameters.{index}.keys: key path {key!r} holds {value!r} in {settings.scenario}; "
                     "expected the key path of a number in the scenario"
                 )
-    calibration = Calibration(settings, path, targets, start)
+    calibration = Calibration(settings, path, targets, start, changes or [])
     if not calibration.targets:
         raise InputError(f"{path}: weights: every target has weight 0; expected at least one to fit")
     calibration.scenario_at(calibration.start_values)  # the start point must be a valid scenario

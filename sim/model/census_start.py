@@ -58,6 +58,7 @@ def start_from_census(hospital: Hospital, census: list[CensusEntry], first_perso
             continue
         person.readmit_at = env.now + readmission_left(scenario, entry, person.draws)
         hospital.arrived += 1  # counted like a spell that arrived now, for the conservation check
+        hospital.records.bands[person.id] = person.band  # no spell says it
         if entry.place == "home":
             env.process(hospital.journey(person, env.now, at_home=True))
             continue
@@ -142,7 +143,7 @@ def census_of(records: Records, scenario: Scenario, at: float, seed: int = 0) ->
     in proportion, chosen with `seed`.
     """
     entries: list[CensusEntry] = []
-    band_of: dict[int, int] = {}
+    band_of: dict[int, int] = dict(records.bands)
     for spell in records.spells:
         band_of[spell.patient] = spell.band
         if spell.arrival > at or spell.diverted or spell.left_bed <= at:

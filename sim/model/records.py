@@ -55,7 +55,7 @@ class StayRecord:
         self.reserved = NOT_YET  # a place was handed over (held from here)
         self.started = NOT_YET  # the person arrived in the service
         self.care_end = NOT_YET  # the service's own care finished (bridging may follow)
-        self.released = NOT_YET  # the place was given back
+        self.released = NOT_YET  # the place was given back (or, never reserved, the request withdrawn)
         self.outcome = ""  # where the person went next
         self.background = background  # a client from outside the cohort, there at the start
 
@@ -84,4 +84,6 @@ class Records:
     stays: list[StayRecord] = field(default_factory=list)
     # when each person who died in the run died (patient -> time): in hospital, in a community service or at home
     deaths: dict[int, float] = field(default_factory=dict)
+    # the age band of people who entered the run outside a spell (a census's people in a service or at home)
+    bands: dict[int, int] = field(default_factory=dict)
     census: list[tuple] = field(default_factory=list)

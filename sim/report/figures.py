@@ -2,7 +2,9 @@
 
 Drawing functions take data frames and return a matplotlib Figure; they read
 no files. Colours are greys and line styles differ, so every figure reads in
-greyscale.
+greyscale. Every figure is as wide as an A4 page's text (PAGE_WIDTH) and no
+text in it is smaller than MIN_FONT_PT, so it prints legibly at A4 and shows
+legibly on a 1280-pixel slide.
 """
 
 from __future__ import annotations
@@ -17,12 +19,16 @@ import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from sim.indicators import INDICATORS  # noqa: E402
+from sim.report.appraisal import HIGHER_IS_BETTER, MEASURES, label, option_title  # noqa: E402
 from sim.scenario.schema import PATHWAYS, SERVICES  # noqa: E402
 
+PAGE_WIDTH = 6.3  # inches: A4 (210 mm) less 25 mm margins each side
+MIN_FONT_PT = 8.0
 FOREST_INDICATORS = [
-    "mean_los_days", "delayed_bed_days_per_year", "mean_occupancy_pct",
-    "readmission_30d_rate", "at_home_91d_rate", "cost_total_per_year",
+    "delayed_bed_days_per_year", "mean_los_days", "mean_occupancy_pct",
+    "readmission_30d_rate", "at_home_91d_rate", "cost_net_per_year",
 ]
+MARKERS = ["o", "s", "^", "v", "D", "P", "X", "*", "h", "<", ">", "p"]
 
 
 def plain(indicator: str) -> str:
@@ -44,7 +50,7 @@ def fan_data(daily: pd.DataFrame) -> pd.DataFrame:
 
 def occupancy_fan(daily: pd.DataFrame) -> Figure:
     data = fan_data(daily)
-    figure, axes = plt.subplots(figsize=(9, 4))
+    figure, axes = plt.subplots(figsize=(PAGE_WIDTH, 3.6))
     axes.fill_between(data.day, data.p05, data.p95, color="0.85", label="90 % of replications")
     axes.fill_between(data.day, data.p25, data.p75, color="0.65", label="50 % of replications")
     axes.plot(data.day, data.p50, color="black", linewidth=1.5, label="median")
@@ -53,7 +59,7 @@ def occupancy_fan(daily: pd.DataFrame) -> Figure:
     axes.set_xlabel("day of the horizon")
     axes.set_ylabel("occupied acute beds at midnight")
     axes.set_title("Acute bed occupancy over time")
-    axes.legend(loc="lower right", fontsize=8)
+    axes.legend(loc="lower right", fontsize=MIN_FONT_PT)
     figure.tight_layout()
     return figure
 
@@ -73,7 +79,7 @@ def pathway_data(summary: pd.DataFrame) -> pd.DataFrame:
 
 def los_and_delay(summary: pd.DataFrame) -> Figure:
     data = pathway_data(summary)
-    figure, axes = plt.subplots(figsize=(7, 4))
+    figure, axes = plt.subplots(figsize=(PAGE_WIDTH, 3.6))
     x = np.arange(len(data))
     for offset, (column, label, colour, hatch) in enumerate(
         [("los", "length of stay", "0.35", ""), ("delay", "of which discharge delay", "0.75", "//")]
@@ -84,7 +90,7 @@ def los_and_delay(summary: pd.DataFrame) -> Figure:
     axes.set_xticks(x, data.pathway)
     axes.set_ylabel("days (mean, 95 % interval)")
     axes.set_title("Length of stay and discharge delay by pathway")
-    axes.legend(fontsize=8)
+    axes.legend(fontsize=MIN_FONT_PT)
     figure.tight_layout()
     return figure
 
@@ -92,28 +98,28 @@ def los_and_delay(summary: pd.DataFrame) -> Figure:
 # --- length of stay distribution --------------------------------------------------------
 
 
-def los_histogram_data(spells: pd.DataFrame, horizon: float, max_days: int = 60) -> pd.DataFrame:
-    """Share of spells ended in the horizon by whole days of stay (the last bin holds everything longer)."""
-    ended = spells[(spells.left_bed >= 0) & (spells.left_bed < horizon)]
-    days = np.minimum(np.floor(ended.los_days.to_numpy()), max_days).astype(int)
-    counts = np.bincount(days, minlength=max_days + 1)
-    return pd.DataFrame({"days": np.arange(max_days + 1), "share": counts / max(len(days), 1)})
+def los_histogram_data(los: pd.DataFrame) -> pd.DataFrame:
+    """Share of spells ended in the horizon by whole days of stay, all replications pooled (los_histogram.csv)."""
+    counts = los.groupby("days")["spells"].sum()
+    return pd.DataFrame({"days": counts.index.to_numpy(), "share": (counts / max(counts.sum(), 1)).to_numpy()})
 
 
-def los_distribution(spells: pd.DataFrame, horizon: float) -> Figure:
-    data = los_histogram_data(spells, horizon)
-    ended = spells[(spells.left_bed >= 0) & (spells.left_bed < horizon)]
-    figure, axes = plt.subplots(figsize=(8, 4))
+def los_distribution(los: pd.DataFrame, mean: float, median: float) -> Figure:
+    """The histogram, with the mean and median length of stay (from summary.csv) marked."""
+    data = los_histogram_data(los)
+    last = int(data.days.max())
+    figure, axes = plt.subplots(figsize=(PAGE_WIDTH, 3.6))
     axes.bar(data.days, 100 * data.share, width=0.9, color="0.55")
-    for value, style, label in [(ended.los_days.median(), "-", "median"), (ended.los_days.mean(), "--", "mean")]:
-        axes.axvline(value, color="black", linestyle=style, label=f"{label} {value:.1f} days")
-    for value, label in [(7, "7 days (stranded)"), (21, "21 days (super-stranded)")]:
+    for value, style, name in [(median, "-", "median"), (mean, "--", "mean")]:
+        axes.axvline(value, color="black", linestyle=style, label=f"{name} {value:.1f} days")
+    for value, words in [(7, "7 days (stranded)"), (21, "21 days (super-stranded)")]:
         axes.axvline(value, color="0.3", linestyle=":", linewidth=1)
-        axes.annotate(label, (value, axes.get_ylim()[1] * 0.9), fontsize=7, xytext=(3, 0), textcoords="offset points")
-    axes.set_xlabel("length of stay, whole days (60: 60 or more)")
+        axes.annotate(words, (value, axes.get_ylim()[1] * 0.9), fontsize=MIN_FONT_PT, xytext=(3, 0),
+                      textcoords="offset points")
+    axes.set_xlabel(f"length of stay, whole days ({last}: {last} or more)")
     axes.set_ylabel("% of spells ended in the horizon")
     axes.set_title("Length of stay distribution (all replications)")
-    axes.legend(fontsize=8)
+    axes.legend(fontsize=MIN_FONT_PT, loc="center right")
     figure.tight_layout()
     return figure
 
@@ -129,7 +135,7 @@ def service_data(daily: pd.DataFrame) -> pd.DataFrame:
 
 def service_use(daily: pd.DataFrame) -> Figure:
     data = service_data(daily)
-    figure, (top, bottom) = plt.subplots(2, 1, figsize=(9, 6), sharex=True)
+    figure, (top, bottom) = plt.subplots(2, 1, figsize=(PAGE_WIDTH, 5.4), sharex=True)
     for service, style in zip(SERVICES, ["-", "--", "-.", ":"], strict=True):
         top.plot(data.day, data[f"{service}_in_use"], color="black", linestyle=style, label=service.replace("_", " "))
         bottom.plot(data.day, data[f"{service}_queue"], color="black", linestyle=style, label=service.replace("_", " "))
@@ -137,7 +143,7 @@ def service_use(daily: pd.DataFrame) -> Figure:
     bottom.set_ylabel("people waiting (median)")
     bottom.set_xlabel("day of the horizon")
     top.set_title("Community services: places in use and queues")
-    top.legend(fontsize=8, ncol=2)
+    top.legend(fontsize=MIN_FONT_PT, ncol=2)
     figure.tight_layout()
     return figure
 
@@ -151,49 +157,95 @@ def forest_data(comparison: pd.DataFrame, indicator: str) -> pd.DataFrame:
     return rows[["scenario", "diff", "diff_ci_low", "diff_ci_high"]].reset_index(drop=True)
 
 
-def forest(comparison: pd.DataFrame, indicators: list[str] = FOREST_INDICATORS) -> Figure:
-    shown = [i for i in indicators if (comparison.indicator == i).any()]
-    scenarios = list(dict.fromkeys(comparison.scenario))
-    figure, axes_list = plt.subplots(1, len(shown), figsize=(3.2 * len(shown), 0.35 * len(scenarios) + 1.8), sharey=True)
-    for axes, indicator in zip(np.atleast_1d(axes_list), shown, strict=True):
-        data = forest_data(comparison, indicator).set_index("scenario").reindex(scenarios)
-        y = np.arange(len(scenarios))
-        axes.errorbar(data["diff"], y, xerr=[data["diff"] - data.diff_ci_low, data.diff_ci_high - data["diff"]],
-                      fmt="s", color="black", capsize=3, markersize=4)
-        axes.axvline(0, color="0.5", linewidth=1)
-        axes.set_title(plain(indicator), fontsize=8)
-        axes.tick_params(labelsize=7)
-    first = np.atleast_1d(axes_list)[0]
-    first.set_yticks(np.arange(len(scenarios)), [s.replace("_", " ") for s in scenarios])
-    first.invert_yaxis()
-    figure.suptitle("Difference from the baseline (mean and 95 % interval, paired by replication)", fontsize=10)
+def axis_scale(indicator: str) -> tuple[float, str]:
+    """How a difference is drawn: (multiplier, unit in words) - shares in points, money in GBP million."""
+    unit = MEASURES[indicator][0]
+    if unit == "share" or unit == "%":
+        return (100.0 if unit == "share" else 1.0), "percentage points"
+    if unit.startswith("GBP"):
+        return 1e-6, "GBP million a year"
+    return 1.0, unit.replace("/", " a ")
+
+
+def forest(comparison: pd.DataFrame, indicator: str, order: list[str] | None = None) -> Figure:
+    """One indicator's panel: each option's paired difference and 95 % interval (open marker: includes 0).
+
+    One figure per indicator, so each fits a page and a slide; the report
+    stacks them. `order`: the options top to bottom (default: as in the table).
+    """
+    options = order or [s for s in dict.fromkeys(comparison.scenario) if s != "baseline"]
+    data = forest_data(comparison, indicator).set_index("scenario").reindex(options)
+    factor, unit_words = axis_scale(indicator)
+    figure, axes = plt.subplots(figsize=(PAGE_WIDTH, 0.3 * len(options) + 1.1))
+    y = np.arange(len(options))
+    clear = (data.diff_ci_low > 0) | (data.diff_ci_high < 0)
+    for shown, face in ((clear, "black"), (~clear, "white")):
+        rows = data[shown]
+        axes.errorbar(rows["diff"] * factor, y[shown.to_numpy()],
+                      xerr=[((rows["diff"] - rows.diff_ci_low) * factor).clip(lower=0),
+                            ((rows.diff_ci_high - rows["diff"]) * factor).clip(lower=0)],
+                      fmt="s", color="black", markerfacecolor=face, capsize=3, markersize=5)
+    axes.axvline(0, color="0.5", linewidth=1)
+    axes.set_yticks(y, [option_title(o) for o in options])
+    axes.set_ylim(len(options) - 0.5, -0.5)
+    axes.set_xlabel(f"change from the baseline, {unit_words}")
+    axes.set_title(f"{option_title(label(indicator))}: mean and 95 % interval", fontsize=10)
     figure.tight_layout()
     return figure
 
 
-def cost_plane(comparison: pd.DataFrame) -> Figure:
-    beds = forest_data(comparison, "delayed_bed_days_per_year").set_index("scenario")
-    cost = forest_data(comparison, "cost_total_per_year").set_index("scenario")
-    figure, axes = plt.subplots(figsize=(7, 5))
-    axes.errorbar(beds["diff"], cost["diff"] / 1e6,
-                  xerr=[beds["diff"] - beds.diff_ci_low, beds.diff_ci_high - beds["diff"]],
-                  yerr=[(cost["diff"] - cost.diff_ci_low) / 1e6, (cost.diff_ci_high - cost["diff"]) / 1e6],
-                  fmt="o", color="black", ecolor="0.5", capsize=2)
-    for name in beds.index:
-        axes.annotate(name.replace("_", " "), (beds.loc[name, "diff"], cost.loc[name, "diff"] / 1e6), fontsize=7,
-                      xytext=(4, 4), textcoords="offset points")
+def cost_plane_data(comparison: pd.DataFrame, effect: str = "delayed_bed_days_per_year") -> pd.DataFrame:
+    """Per option: change in `effect` and in net cost (running cost plus care), each with its 95 % interval."""
+    beds = forest_data(comparison, effect).set_index("scenario")
+    cost = forest_data(comparison, "cost_net_per_year").set_index("scenario")
+    return beds.merge(cost, left_index=True, right_index=True, suffixes=("_effect", "_cost")).reset_index()
+
+
+def quadrant_words(better: bool, cheaper: bool) -> str:
+    return f"{'cheaper' if cheaper else 'dearer'} and {'better' if better else 'worse'}"
+
+
+def cost_plane(comparison: pd.DataFrame, effect: str = "delayed_bed_days_per_year", order: list[str] | None = None) -> Figure:
+    """Net cost against the change in `effect`, the quadrants named, each option a marker of its own in the key.
+
+    `order`: the options in the key (default: as in the table).
+    """
+    data = cost_plane_data(comparison, effect)
+    if order:
+        data = data.set_index("scenario").reindex(order).reset_index()
+    factor, unit_words = axis_scale(effect)
+    figure, axes = plt.subplots(figsize=(PAGE_WIDTH, 5.6))
+    def reach(centre: float, low: float, high: float) -> list[list[float]]:  # never below 0 by rounding
+        return [[max(centre - low, 0.0)], [max(high - centre, 0.0)]]
+
+    for index, row in data.iterrows():
+        x, y = row.diff_effect * factor, row.diff_cost / 1e6
+        axes.errorbar(x, y, xerr=reach(x, row.diff_ci_low_effect * factor, row.diff_ci_high_effect * factor),
+                      yerr=reach(y, row.diff_ci_low_cost / 1e6, row.diff_ci_high_cost / 1e6),
+                      fmt=MARKERS[index % len(MARKERS)], color="black", ecolor="0.55", capsize=2, markersize=7,
+                      markerfacecolor="black" if index < len(MARKERS) else "white", label=option_title(row.scenario))
     axes.axhline(0, color="0.6", linewidth=1)
     axes.axvline(0, color="0.6", linewidth=1)
-    axes.set_xlabel("change in delayed bed days per year")
-    axes.set_ylabel("change in cost of care, GBP million per year")
-    axes.set_title("Cost against delayed bed days, each option against the baseline")
+    for limits, set_limits in ((axes.get_xlim(), axes.set_xlim), (axes.get_ylim(), axes.set_ylim)):
+        reach = max(abs(limits[0]), abs(limits[1]))
+        set_limits(-1.25 * reach, 1.25 * reach)  # zero in the middle, room in the corners for their names
+    for x_side in (-1, 1):
+        for y_side in (-1, 1):
+            better = (x_side > 0) == (effect in HIGHER_IS_BETTER)
+            axes.text(0.02 if x_side < 0 else 0.98, 0.03 if y_side < 0 else 0.97, quadrant_words(better, y_side < 0),
+                      transform=axes.transAxes, ha="left" if x_side < 0 else "right",
+                      va="bottom" if y_side < 0 else "top", fontsize=9, color="0.35", style="italic")
+    axes.set_xlabel(f"change in {label(effect)}, {unit_words}")
+    axes.set_ylabel("change in net cost, GBP million a year")
+    axes.set_title(f"Net cost against {label(effect)}, each option against the baseline", fontsize=10)
+    axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2, fontsize=9, frameon=False)
     figure.tight_layout()
     return figure
 
 
 def contributions(table: pd.DataFrame, indicator: str = "mean_los_days") -> Figure:
     rows = table[table.indicator == indicator]
-    figure, axes = plt.subplots(figsize=(7, 0.5 * len(rows) + 1.5))
+    figure, axes = plt.subplots(figsize=(PAGE_WIDTH, 0.5 * len(rows) + 1.5))
     y = np.arange(len(rows))
     axes.barh(y - 0.2, rows.effect_alone, 0.4, color="0.4", label="alone")
     axes.barh(y + 0.2, rows.marginal_effect, 0.4, color="0.8", hatch="//", edgecolor="black", label="added to the rest")
@@ -201,6 +253,6 @@ def contributions(table: pd.DataFrame, indicator: str = "mean_los_days") -> Figu
     axes.axvline(0, color="black", linewidth=1)
     axes.set_xlabel(f"change in {plain(indicator)}")
     axes.set_title(f"What each part of {rows.package.iloc[0].replace('_', ' ')} does")
-    axes.legend(fontsize=8)
+    axes.legend(fontsize=MIN_FONT_PT)
     figure.tight_layout()
     return figure

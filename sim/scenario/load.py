@@ -11,26 +11,41 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any, get_args, get_origin
+from typing import Any, NamedTuple, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
 from sim.errors import InputError
 from sim.scenario.census import read_census
-from sim.scenario.schema import DISTRIBUTION_KINDS, Scenario
+from sim.scenario.schema import DISTRIBUTION_KINDS, NAME_PATTERN, NAME_RULE, Scenario
 
 SET_SOURCE = "--set"
 
 
-def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scenario:
-    """Load, merge, override and validate a scenario file; raise InputError if anything is wrong."""
+class Override(NamedTuple):
+    """One `KEY.PATH=VALUE`, and where it came from: `source` names it in errors; a file it names is found from `folder`."""
+
+    assignment: str
+    source: str = SET_SOURCE
+    folder: Path | None = None  # None: the working directory
+
+
+def load_scenario(path: str | Path, overrides: list[str | Override] | None = None) -> Scenario:
+    """Load, merge, override and validate a scenario file; raise InputError if anything is wrong.
+
+    A plain string override comes from the command line (`--set`); batch and
+    other settings files pass an Override naming themselves.
+    """
     data, provenance = read_merged(Path(path))
-    for assignment in overrides or []:
-        apply_override(data, provenance, assignment)
+    folders = {SET_SOURCE: Path.cwd()}
+    for override in overrides or []:
+        override = Override(override) if isinstance(override, str) else override
+        folders[override.source] = override.folder or Path.cwd()
+        apply_override(data, provenance, override.assignment, override.source)
     if isinstance(data.get("census"), str):  # a file name: read it, relative to the file that named it
         source = provenance.get(("census",), str(path))
-        folder = Path.cwd() if source == SET_SOURCE else Path(source).parent
+        folder = folders.get(source) or Path(source).parent
         data["census"] = read_census(folder / data["census"])
     return validate_scenario(data, provenance, str(path))
 
@@ -40,6 +55,18 @@ def scenario_hash(scenario: Scenario) -> str:
     canonical = json.dumps(scenario.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
+
+def scenario_key(scenario: Scenario) -> str:
+    """What each replication's result depends on: the scenario but for its number of replications.
+
+    Replication r of two scenarios with the same key is the same run, so
+    finished replications can be kept when more are asked for.
+    """
+    return scenario_hash(scenario.model_copy(update={"run": scenario.run.model_copy(update={"replications": 1})}))
+
+
+# Patterns that fields are checked against, in words (a regular expression means little to most users).
+PATTERN_WORDS = {NAME_PATTERN: f"expected {NAME_RULE}", r"^[A-Za-z0-9_]+$": "expected letters, digits and _ only"}
 
 MISSING = object()  # what value_at returns for a key path that is not there
 
@@ -108,7 +135,10 @@ def read_merged(path: Path, chain: tuple[Path, ...] = ()) -> tuple[dict[str, Any
             raise InputError(f"{path}: extends: value {parent!r}; expected a file path (string)")
         parent_path = path.parent / parent
         if not parent_path.is_file():
-            raise InputError(f"{path}: extends: value {parent!r}: no such file {parent_path}; expected an existing scenario file")
+            raise InputError(
+                f"{path}: extends: value {parent!r}: no such file (looked for {parent_path.resolve()}); "
+                "expected an existing scenario file, relative to this one"
+            )
         base, provenance = read_merged(parent_path, (*chain, resolved))
     deep_merge(base, data, provenance, str(path), ())
     return base, provenance
@@ -131,26 +161,31 @@ def deep_merge(base: dict, override: dict, provenance: dict[tuple, str], source:
         provenance[here] = source
 
 
-def apply_override(data: dict, provenance: dict[tuple, str], assignment: str) -> None:
-    """Apply one `KEY.PATH=VALUE`; VALUE is read as YAML (so 320 is a number, [1,2] a list)."""
+def split_assignment(assignment: str, source: str = SET_SOURCE) -> tuple[str, Any]:
+    """`KEY.PATH=VALUE` -> (key path, value); VALUE is read as YAML (so 320 is a number, [1,2] a list)."""
     key_path, sep, raw_value = assignment.partition("=")
     if not sep or not key_path.strip():
-        raise InputError(f"{SET_SOURCE} {assignment!r}: expected KEY.PATH=VALUE, e.g. acute.beds=320")
+        raise InputError(f"{source} {assignment!r}: expected KEY.PATH=VALUE, e.g. acute.beds=320")
     try:
-        value = yaml.safe_load(raw_value)
+        return key_path.strip(), yaml.safe_load(raw_value)
     except yaml.YAMLError:
-        raise InputError(f"{SET_SOURCE} {assignment!r}: value {raw_value!r} is not valid YAML") from None
-    keys = key_path.strip().split(".")
+        raise InputError(f"{source} {assignment!r}: value {raw_value!r} is not valid YAML") from None
+
+
+def apply_override(data: dict, provenance: dict[tuple, str], assignment: str, source: str = SET_SOURCE) -> None:
+    """Apply one `KEY.PATH=VALUE` from `source` to merged scenario data."""
+    key_path, value = split_assignment(assignment, source)
+    keys = key_path.split(".")
     node = data
     for depth, key in enumerate(keys[:-1]):
         child = node.setdefault(key, {})
         if not isinstance(child, dict):
             where = ".".join(keys[: depth + 1])
-            raise InputError(f"{SET_SOURCE} {assignment!r}: {where} holds a single value, not a section")
+            raise InputError(f"{source} {assignment!r}: {where} holds a single value, not a section")
         node = child
-    deep_merge(node, {keys[-1]: value}, provenance, SET_SOURCE, tuple(keys[:-1]))
-    for depth in range(1, len(keys)):  # a section-level error on an overridden value names --set
-        provenance[tuple(keys[:depth])] = SET_SOURCE
+    deep_merge(node, {keys[-1]: value}, provenance, source, tuple(keys[:-1]))
+    for depth in range(1, len(keys)):  # a section-level error on an overridden value names its source
+        provenance[tuple(keys[:depth])] = source
 
 
 def validate_scenario(data: dict, provenance: dict[tuple, str], file: str) -> Scenario:
@@ -190,6 +225,8 @@ def describe_error(
         return f"{source}: {key_path}.distribution: value {tag!r}: expected one of: {', '.join(DISTRIBUTION_KINDS)}"
     if kind == "missing":
         return f"{source}: {key_path}: missing; expected a value (see `python -m sim schema`)"
+    if kind == "string_pattern_mismatch":
+        message = PATTERN_WORDS.get(error.get("ctx", {}).get("pattern"), message)
     shown = _short(error.get("input"))
     if loc and isinstance(error.get("input"), dict):  # a whole section: its check names the key
         return f"{source}: {key_path}: {_expected(message)}"

@@ -16,6 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 PATHWAYS = ("p0", "p1", "p2", "p3")
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 PROBABILITY_SUM_TOLERANCE = 1e-6
+# Names that become folder names: scenarios, batches, sensitivity runs, calibrations.
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.=+-]*$"
+NAME_RULE = "letters, digits and . _ = + - only (no spaces), starting with a letter or digit"
 
 
 def param(unit: str, description: str, **kwargs: Any) -> Any:
@@ -488,13 +491,25 @@ class Costs(Section):
     home_care_hour: float = param("GBP/hour", "One hour of home care", ge=0, default=0.0)
     intermediate_care_bed_day: float = param("GBP/bed day", "One intermediate care bed day", ge=0, default=0.0)
     care_home_week: float = param("GBP/week", "One care home place for a week", ge=0, default=0.0)
+    programme_per_year: float = param(
+        "GBP/year",
+        "What running the scenario's changes costs a year beyond the care used: staff, contracts, places paid for "
+        "whether used or not (0 for a baseline that changes nothing)",
+        ge=0, default=0.0,
+    )
+    bed_day_value: float | None = param(
+        "GBP/bed day",
+        "What a freed acute bed day is worth, for an option's net monetary benefit against this baseline "
+        "(read from the baseline of a comparison; empty: acute_bed_day)",
+        ge=0, default=None,
+    )
 
 
 CENSUS_PLACES = ("waiting_for_bed", "acute_bed", *SERVICES, "home")
 
 
 class CensusEntry(Section):
-    """One person where a census found them when the run starts (day 0)."""
+    """One person where a census found them when the simulation starts (the start of the warm-up; day 0 without one)."""
 
     place: Literal["waiting_for_bed", "acute_bed", "reablement", "home_care", "intermediate_care", "care_home", "home"] = Field(
         description=(
@@ -531,7 +546,7 @@ class Scenario(Section):
 
     name: str = Field(
         description="Short name, used for the results folder",
-        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.=+-]*$",
+        pattern=NAME_PATTERN,
         max_length=80,
     )
     description: str = Field(default="", description="What this scenario represents")
@@ -547,14 +562,22 @@ class Scenario(Section):
     readmission: Readmission = Field(default=Readmission())
     after_discharge: AfterDischarge = Field(default=AfterDischarge())
     costs: Costs = Field(default=Costs())
-    census: list[CensusEntry] | None = Field(
+    census: list[CensusEntry] | str | None = Field(
         default=None,
         description=(
             "Start from a census instead of an empty system: in YAML, the file name of a census CSV (relative to "
             "the scenario file; columns place, age_band, pathway, days, delayed_days), read when the scenario "
-            "loads. The census replaces clients_at_start and residents_at_start; a warm-up is then usually 0."
+            "loads. The census replaces clients_at_start and residents_at_start. People are placed when the "
+            "simulation starts: with a warm-up, at its start."
         ),
     )
+
+    @field_validator("census")
+    @classmethod
+    def _census_read(cls, census: list[CensusEntry] | str | None) -> list[CensusEntry] | None:
+        if isinstance(census, str):  # sim.scenario.load reads the file named in YAML before validation
+            raise ValueError("a census file name is read when a scenario file loads; expected the census itself here")
+        return census
 
     @model_validator(mode="after")
     def _census_bands(self) -> Scenario:

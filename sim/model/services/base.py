@@ -99,6 +99,7 @@ class Service:
             return True
         self.places.cancel(handover)
         person.next_stay.outcome = "readmitted"
+        person.next_stay.released = env.now  # never reserved: the request is withdrawn
         return False
 
     def admit(self, person: Person, now: float) -> None:
