@@ -64,10 +64,11 @@ def stay(
     return record
 
 
-def midnight(day: float, beds_available: int, beds_occupied: int) -> tuple:
-    """One row of the midnight census: the bed counts given, every other column 0."""
+def midnight(day: float, beds_available: int, beds_occupied: int, **counts: float) -> tuple:
+    """One row of the midnight census: the bed counts and any other columns given (e.g. bed_queue=3), the rest 0."""
     row = dict.fromkeys(CENSUS_COLUMNS, 0)
-    row.update(day=day, beds_available=beds_available, beds_occupied=beds_occupied)
+    row.update(day=day, beds_available=beds_available, beds_occupied=beds_occupied, **counts)
+    assert set(row) == set(CENSUS_COLUMNS), f"not census columns: {sorted(set(row) - set(CENSUS_COLUMNS))}"
     return tuple(row[column] for column in CENSUS_COLUMNS)
 
 

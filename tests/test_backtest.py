@@ -26,10 +26,11 @@ HISTORY = Path(__file__).resolve().parents[1] / "calibration" / "history"
 
 # --- calibration of the 90 % band -------------------------------------------------------------------
 # The world: the baseline with beds to spare (occupancy follows demand instead of stopping at the bed
-# count) and no outside clients in home care (the run never readmits them, but a census cannot tell them
-# from the cohort's clients, and a forecast readmits everyone it lists).
+# count), started empty: without its long-stay census (a smaller census makes each forecast cheaper) and
+# without outside clients in home care (the run never readmits them, but a census cannot tell them from
+# the cohort's clients, and a forecast readmits everyone it lists).
 ARRIVALS = {"65-74": 5.3, "75-84": 6.6, "85+": 6.6}  # the baseline's, per day
-WORLD = ["acute.beds=320", "acute.escalation=[]", "services.home_care.clients_at_start=0"]
+WORLD = ["acute.beds=320", "acute.escalation=[]", "census=null", "services.home_care.clients_at_start=0"]
 DAYS = 21  # observed days after each census
 WARMUP = 60  # days the observed world runs before its census
 FORECASTS = 20  # replications per forecast

@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 from sim.batch.compare import COMPARISON_COLUMNS, comparison_table, contributions_table
+from sim.batch.economics import ECONOMIC_MEASURES
 from sim.batch.plan import Component
 from sim.indicators import unit_of
 
@@ -41,10 +42,16 @@ VALUES = {
 }
 
 
+# what the economic measures read (sim.batch.economics, tested in test_economics.py): the same everywhere here
+UNCHANGED = {"cost_net_per_year": 1e6, "cost_acute_per_year": 4e5, "bed_days_per_year": 1e3, "admissions_per_year": 1e2}
+SCENARIOS = list(VALUES["mean_los_days"])
+
+
 def replications_csv() -> pd.DataFrame:
+    every = {**VALUES, **{name: {s: [value] * 3 for s in SCENARIOS} for name, value in UNCHANGED.items()}}
     rows = [
         (scenario, replication, indicator, unit_of(indicator), value)
-        for indicator, by_scenario in VALUES.items()
+        for indicator, by_scenario in every.items()
         for scenario, values in by_scenario.items()
         for replication, value in enumerate(values)
     ]
@@ -65,7 +72,12 @@ def two_scenarios() -> pd.DataFrame:
 
 
 def test_a_paired_difference_its_interval_and_the_relative_change():
-    """Differences 1, 2, 6: mean 3, sd sqrt(7); baseline mean 10, so +30 %."""
+    """Differences d = 1, 2, 6: mean 3, sd sqrt(7); baseline b = 8, 10, 12: mean 10, so +30 %.
+
+    The relative change's interval is Fieller's: the ratios R with 3 - 10 R indistinguishable from 0, i.e. the
+    roots of (10^2 - t^2 s_bb) R^2 - 2 (3 x 10 - t^2 s_db) R + (3^2 - t^2 s_dd) = 0, where the variances of the
+    means are s_dd = 7 / 3, s_bb = 4 / 3 and the covariance s_db = (-2 x -2 + -1 x 0 + 3 x 2) / 2 / 3 = 5 / 3.
+    """
     row = only(comparison_table(two_scenarios()), scenario="option", indicator="mean_los_days")
     half = T2 * math.sqrt(7) / math.sqrt(3)
     assert row.baseline == "baseline" and row.unit == "days" and row.replications == 3
@@ -73,6 +85,11 @@ def test_a_paired_difference_its_interval_and_the_relative_change():
     assert row["diff"] == pytest.approx(3.0)
     assert (row.diff_ci_low, row.diff_ci_high) == pytest.approx((3.0 - half, 3.0 + half), rel=1e-9)
     assert row.rel_diff_pct == pytest.approx(30.0)
+    t2 = T2**2
+    a, b, c = 100 - t2 * 4 / 3, 30 - t2 * 5 / 3, 9 - t2 * 7 / 3  # a R^2 - 2 b R + c = 0
+    roots = ((b - math.sqrt(b * b - a * c)) / a, (b + math.sqrt(b * b - a * c)) / a)
+    assert roots == pytest.approx((-0.6853, 0.6626), abs=1e-4)  # worked out on paper to 4 places
+    assert (row.rel_diff_ci_low, row.rel_diff_ci_high) == pytest.approx((100 * roots[0], 100 * roots[1]), rel=1e-9)
 
 
 def test_no_relative_change_from_a_baseline_of_zero():
@@ -81,6 +98,7 @@ def test_no_relative_change_from_a_baseline_of_zero():
     assert row["diff"] == pytest.approx(0.2)
     assert (row.diff_ci_low, row.diff_ci_high) == pytest.approx((0.2 - half, 0.2 + half), rel=1e-9)
     assert row.baseline_mean == 0.0 and math.isnan(row.rel_diff_pct)
+    assert math.isnan(row.rel_diff_ci_low) and math.isnan(row.rel_diff_ci_high)
 
 
 def test_an_undefined_value_drops_its_pair_only():
@@ -97,7 +115,11 @@ def test_every_scenario_but_the_baseline_gets_a_row_per_indicator():
     table = comparison_table(replications_csv())
     assert list(table.columns) == COMPARISON_COLUMNS
     assert set(table.scenario) == {"option", "pkg", "pkg__only_a", "pkg__without_a"}
-    assert len(only(table, scenario="pkg", indicator="mean_los_days")) == len(COMPARISON_COLUMNS)
+    indicators = [*VALUES, *UNCHANGED]
+    for scenario in SCENARIOS[1:]:  # every indicator of it (those it has), then the economic measures
+        mine = table[table.scenario == scenario]
+        assert set(mine.indicator) - set(ECONOMIC_MEASURES) <= set(indicators)
+        assert set(ECONOMIC_MEASURES) <= set(mine.indicator)
     assert only(table, scenario="pkg", indicator="mean_los_days")["diff"] == pytest.approx(-8 / 3)
 
 

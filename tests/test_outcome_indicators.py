@@ -137,6 +137,7 @@ def tiny(pathway: str, *overrides: str, horizon: float = 250.0):
             "run.warmup_days=0",
             f"run.horizon_days={horizon}",
             "run.seed=91",
+            "census=null",  # nobody there at the start but outside clients (clients_at_start, residents_at_start)
             "age_bands=" + json.dumps(BANDS),
             "demand.arrivals_per_day=" + every_band(0.4),
             "demand.day_of_week_factors=[1, 1, 1, 1, 1, 1, 1]",
