@@ -6,8 +6,9 @@ read by the loader the command line uses, and checked for what they promise:
 an intervention extends the baseline and changes it; a batch compares every
 shipped intervention and splits its package into exactly the component's
 values; sampled sensitivity points stay in their ranges; calibration bounds
-make valid scenarios. A new file under scenarios/ or calibration/ must be
-added to a list here.
+make valid scenarios; the long-stay census holds whom the baseline says. A
+new YAML or CSV file under scenarios/ or calibration/ must be added to a list
+here.
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ BATCHES = sorted((SCENARIOS / "batches").glob("*.yaml"))
 SENSITIVITY = sorted((SCENARIOS / "sensitivity").glob("*.yaml"))
 FIT_SETTINGS = [CALIBRATION / "baseline.yaml"]
 TARGETS = [CALIBRATION / "targets.yaml"]
+LONG_STAY_CENSUS = SCENARIOS / "long_stay_census.csv"
+HISTORY = [CALIBRATION / "history" / "census_day0.csv", CALIBRATION / "history" / "observed_daily.csv"]
 
 
 def ids(paths: list[Path]) -> list[str]:
@@ -58,8 +61,8 @@ def changed_paths(a: dict, b: dict, prefix: str = "") -> set[str]:
 
 
 def test_every_shipped_config_is_in_a_list_here():
-    shipped = set(SCENARIOS.rglob("*.yaml")) | set(CALIBRATION.rglob("*.yaml"))
-    listed = {*SCENARIO_FILES, *BATCHES, *SENSITIVITY, *FIT_SETTINGS, *TARGETS}
+    shipped = {p for folder in (SCENARIOS, CALIBRATION) for kind in ("*.yaml", "*.csv") for p in folder.rglob(kind)}
+    listed = {*SCENARIO_FILES, *BATCHES, *SENSITIVITY, *FIT_SETTINGS, *TARGETS, LONG_STAY_CENSUS, *HISTORY}
     assert shipped == listed
     assert len(INTERVENTIONS) >= 8 and VALIDATION and BATCHES and SENSITIVITY  # the globs found the folders
 
@@ -155,11 +158,17 @@ def test_shipped_targets_load_with_known_indicators(path):
     assert all(t.standard_deviation() > 0 for t in targets)
 
 
+def test_the_baseline_s_long_stay_census_holds_the_people_its_comment_says():
+    """baseline.yaml: "457 people in care homes and 918 with home care packages" when the warm-up starts."""
+    census = load_scenario(BASELINE).census
+    places = {place: sum(e.place == place for e in census) for place in {e.place for e in census}}
+    assert places == {"care_home": 457, "home_care": 918}
+
+
 def test_the_shipped_history_fits_the_baseline():
     """The synthetic census loads with the baseline, and the observed series has days from 0 and census measures."""
-    history = CALIBRATION / "history"
-    scenario = load_scenario(BASELINE, [f"census={history / 'census_day0.csv'}"])
+    scenario = load_scenario(BASELINE, [f"census={HISTORY[0]}"])
     assert scenario.census
-    observed = read_observed(history / "observed_daily.csv")
+    observed = read_observed(HISTORY[1])
     assert list(observed.day) == list(range(len(observed)))
     assert set(observed.columns) - {"day"} <= set(CENSUS_COLUMNS)
