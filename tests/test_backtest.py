@@ -119,7 +119,7 @@ def test_the_band_covers_the_model_s_own_future_as_often_as_it_should_and_a_busi
 
     Power: a world with 10 % more demand (its own census, forecast by the model) brought the share down by
     about 0.25 a path in a pilot (4 paths), so over 5 paths z is about -4.3 and falls below -2.58 with
-    probability about 0.96; it must here (z = -3.8). Above: an observed path that never leaves the band (the
+    probability about 0.96; it must here (z = -4.4). Above: an observed path that never leaves the band (the
     forecasts' median) must fail as too good (z = +3.5); a band covering only a little too often would pass,
     as 8 paths cannot tell a share of 0.83 from 0.9.
     """
