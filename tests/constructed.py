@@ -84,10 +84,11 @@ def baseline_values() -> dict:
 
 
 def ward(horizon: float, beds: int, *overrides: str) -> Scenario:
-    """The baseline with `beds` acute beds all year (no escalation), run for `horizon` days, changed by `overrides`
-    (KEY.PATH=VALUE, as --set takes them)."""
+    """The baseline with `beds` acute beds all year (no escalation), run for `horizon` days without a census,
+    changed by `overrides` (KEY.PATH=VALUE, as --set takes them)."""
     data = copy.deepcopy(baseline_values())
-    assignments = [f"run.horizon_days={horizon}", "run.warmup_days=0", f"acute.beds={beds}", "acute.escalation=[]"]
+    assignments = [f"run.horizon_days={horizon}", "run.warmup_days=0", "census=null", f"acute.beds={beds}",
+                   "acute.escalation=[]"]
     for assignment in [*assignments, *overrides]:
         apply_override(data, {}, assignment)
     return Scenario.model_validate(data)

@@ -19,8 +19,6 @@ from constructed import midnight, records, records_of, spell, stay, ward
 from sim.indicators import INDICATORS, compute_indicators
 
 NAN = math.nan
-PER_PATHWAY = ("p0", "p1", "p2", "p3")
-
 SERVICES = ("reablement", "home_care", "intermediate_care", "care_home")
 
 # --- a ward: lengths of stay, delays, occupancy, admissions -------------------------------------------
@@ -267,9 +265,8 @@ def service_backlog_case():
 
 
 # --- nothing happened ---------------------------------------------------------------------------------
-# Counts and costs are 0; every share, mean and percentile of nothing is undefined (NaN), not 0.
-
-# Nobody waited and no queue grew; the baseline runs no programme (costs.programme_per_year 0).
+# Counts and costs are 0, nobody waited and no queue grew (the baseline runs no programme either); every
+# share, mean and percentile of nothing is undefined (NaN), not 0.
 
 ZERO = {
     "admissions_per_year", "diverted_per_year", "readmissions_per_year", "delayed_bed_days_per_year",
