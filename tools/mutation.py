@@ -28,6 +28,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 COPIED = ("sim", "tests", "scenarios", "calibration")
+# Tests that start `python -m sim` in a new process cannot run under mutmut (the mutated code there looks for
+# mutmut's settings in the process's working directory); they test the command line, not these modules.
+DESELECT = "not real_process"
 
 # module -> (its file, the test files or test ids that check it)
 MODULES: dict[str, tuple[str, list[str]]] = {
@@ -74,6 +77,7 @@ def prepare(module: str, source: Path, work: Path, fresh: bool = True) -> list[s
         'source_paths = ["sim"]\n'
         f'only_mutate = ["{target}"]\n'
         f"pytest_add_cli_args_test_selection = [{listed}]\n"
+        f'pytest_add_cli_args = ["-k", "{DESELECT}"]\n'
         'also_copy = ["scenarios", "calibration"]\n'
     )
     (work / "pyproject.toml").write_text((source / "pyproject.toml").read_text(encoding="utf-8") + config, encoding="utf-8")
