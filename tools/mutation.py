@@ -47,7 +47,7 @@ MODULES: dict[str, tuple[str, list[str]]] = {
         "tests/test_outcome_indicators.py", "tests/test_warm_start.py::test_the_census_people_are_where_the_census_says_on_day_0",
         "tests/test_warm_start.py::test_census_patients_keep_what_is_left_of_their_stays",
     ]),
-    "census_start": ("sim/model/census_start.py", [
+    "census_start": ("sim/model/census_start.py", ["tests/test_census_by_value.py"] + [
         f"tests/test_warm_start.py::{name}" for name in (
             "test_the_census_people_are_where_the_census_says_on_day_0",
             "test_the_census_leaves_out_people_who_died_after_a_recent_discharge",
