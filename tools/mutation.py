@@ -60,6 +60,10 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     "load": ("sim/scenario/load.py", [
         "tests/test_scenario_errors.py", "tests/test_scenario_errors_services.py", "tests/test_shipped_configs.py",
         "tests/test_warm_start.py::test_a_census_path_is_read_relative_to_the_file_that_names_it",
+        # the other settings files' errors go through file_error
+        "tests/test_calibration_targets.py::test_bad_targets_are_refused_naming_the_key",
+        "tests/test_sensitivity.py::test_a_bad_config_exits_2_naming_the_key",
+        "tests/test_batch.py::test_a_bad_batch_file_exits_2_naming_the_key",
     ]),
 }
 
