@@ -16,7 +16,7 @@ import math
 import pytest
 from constructed import midnight, records, records_of, spell, stay, ward
 
-from sim.indicators import INDICATORS, compute_indicators
+from sim.indicators import INDICATORS, compute_indicators, los_counts
 
 NAN = math.nan
 SERVICES = ("reablement", "home_care", "intermediate_care", "care_home")
@@ -38,6 +38,7 @@ WARD_SPELLS = [
     spell(9, 70.0),  # still waiting for a bed at the end
     spell(10, -20.0, -20.0, -15.0, -10.0, "p0"),  # over before day 0: counts nowhere
     spell(11, -30.0, -30.0),  # in a bed from before day 0 to after the horizon: 73 bed days, from day -9 long-stay
+    spell(12, 73.0),  # asked at the horizon itself: counts nowhere
 ]
 ACUTE_BED_DAY = 300.0
 # bed days in the horizon: 4 + 21 + 3 + 6 + 32.5 + 23 + 17 + 4 + 73 = 183.5
@@ -88,6 +89,31 @@ WARD = {
 def ward_case():
     scenario = ward(73, 25, f"costs.acute_bed_day={ACUTE_BED_DAY}")
     return records(73.0, spells=WARD_SPELLS), scenario
+
+
+# --- the edges of the horizon: day 0 counts, the horizon itself does not -----------------------------
+# Horizon 10 days (x 36.5 a year).
+
+EDGE_SPELLS = [
+    spell(1, -0.5, 0.0),  # took a bed at day 0 itself, after asking in the warm-up: an admission, waited 12 h
+    spell(2, 0.0, diverted=True),  # asked at day 0 itself: a request, diverted
+    spell(3, 9.0, 10.0),  # asked at day 9, took a bed at the horizon itself: not an admission, waiting at the end
+    spell(4, 9.5, 9.5),  # an admission
+    spell(5, 10.0, diverted=True),  # asked at the horizon itself: not a request
+]
+EDGE_VALUES = {
+    "admissions_per_year": 2 * 36.5,
+    "diverted_per_year": 1 * 36.5,
+    "diverted_share": 1 / 3,  # requests: patients 2, 3, 4
+    "mean_bed_wait_hours": (0.5 + 0.0) / 2 * 24,
+    "waited_for_bed_share": 1 / 2,
+    "bed_queue_mean": 1.0 / 10,  # patient 3 from day 9 to 10 (patient 1 waited before day 0)
+    "bed_queue_end": 1.0,  # patient 3: taking a bed at the horizon is not inside it
+}
+
+
+def edges_case():
+    return records(10.0, spells=EDGE_SPELLS), ward(10, 25)
 
 
 # --- midnights: days above 92 % and at 100 % ------------------------------------------------------
@@ -285,6 +311,7 @@ def empty_case():
 
 CASES = {
     "ward": (ward_case, WARD),
+    "edges of the horizon": (edges_case, EDGE_VALUES),
     "midnights": (midnights_case, MIDNIGHT_VALUES),
     "readmissions": (readmissions_case, READMISSION_VALUES),
     "at home": (at_home_case, AT_HOME_VALUES),
@@ -338,3 +365,21 @@ def test_occupancy_counts_the_beds_open_each_day_including_a_part_day():
     assert values["mean_occupancy_pct"] == pytest.approx(100 * 59.5 / 733, rel=1e-12)
     assert values["delayed_patients_mean"] == 0.0
     assert values["superstranded_21d_bed_share"] == pytest.approx((59.5 - 20) / 59.5, rel=1e-12)  # from day 20
+
+
+def test_the_length_of_stay_histogram_counts_ended_spells_by_whole_days():
+    """los_counts (the report's distribution): spells ended in [0, 100) by whole days of stay, 90+ in the last
+    of 91 bins. Ended at day 0 itself: counted; at the horizon itself, or not yet: not."""
+    spells = [
+        spell(1, -5.0, -5.0, -1.0, 0.0),  # 5 days, ended at day 0 itself
+        spell(2, 50.0, 50.0, 60.0, 100.0),  # ended at the horizon itself
+        spell(3, 10.0, 10.0, 12.0, 13.5),  # 3.5 days
+        spell(4, -80.0, -80.0, 5.0, 9.9),  # 89.9 days
+        spell(5, -85.0, -85.0, 0.0, 5.0),  # 90 days
+        spell(6, -150.0, -150.0, 40.0, 50.0),  # 200 days
+        spell(7, 10.0, 10.0),  # still in hospital
+    ]
+    counts = los_counts(records(100.0, spells=spells))
+    expected = [0] * 91
+    expected[5], expected[3], expected[89], expected[90] = 1, 1, 1, 2
+    assert counts.tolist() == expected
