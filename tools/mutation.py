@@ -58,7 +58,8 @@ MODULES: dict[str, tuple[str, list[str]]] = {
         )  # not the 2-minute comparison with a long warm-up: every surviving mutant would run it
     ] + ["tests/test_backtest.py::test_the_census_command_writes_a_census_and_an_observed_series"]),
     "load": ("sim/scenario/load.py", [
-        "tests/test_scenario_errors.py", "tests/test_scenario_errors_services.py", "tests/test_shipped_configs.py",
+        "tests/test_scenario_loading.py", "tests/test_scenario_errors.py", "tests/test_scenario_errors_services.py",
+        "tests/test_shipped_configs.py",
         "tests/test_warm_start.py::test_a_census_path_is_read_relative_to_the_file_that_names_it",
         # the other settings files' errors go through file_error
         "tests/test_calibration_targets.py::test_bad_targets_are_refused_naming_the_key",

@@ -1,0 +1,130 @@
+"""Loading scenarios: what the hash of a scenario depends on, which file an error names when values come from
+several files, and the expected keys an error lists deep inside a scenario.
+
+(test_scenario_errors.py checks the messages of bad values one by one; these are the cases that need a
+chain of files or a key deep in lists and mappings.)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from model_helpers import BASELINE
+
+from sim.batch.plan import load_batch
+from sim.errors import InputError
+from sim.scenario import load_scenario, scenario_hash
+from sim.scenario.load import scenario_key
+
+# --- the hash: what was run -----------------------------------------------------------------------
+
+
+def test_the_hash_is_the_same_whatever_order_a_file_gives_its_keys(tmp_path):
+    """Two whole scenario files that say the same thing, one listing the age bands' arrival rates in another
+    order, are the same scenario (the hash sorts keys); a hash is a SHA-256 (64 hexadecimal digits) that any
+    change of value changes."""
+    data = yaml.safe_load(BASELINE.read_text(encoding="utf-8"))
+    data["census"] = None
+    written = []
+    for name, rates in (("one", data["demand"]["arrivals_per_day"]),
+                        ("other", dict(reversed(data["demand"]["arrivals_per_day"].items())))):
+        path = tmp_path / f"{name}.yaml"
+        path.write_text(yaml.safe_dump({**data, "demand": {**data["demand"], "arrivals_per_day": rates}},
+                                       sort_keys=False), encoding="utf-8")
+        written.append(load_scenario(path))
+    assert list(written[0].demand.arrivals_per_day) != list(written[1].demand.arrivals_per_day)  # the orders differ
+    assert scenario_hash(written[0]) == scenario_hash(written[1])
+    digest = scenario_hash(written[0])
+    assert len(digest) == 64 and int(digest, 16) >= 0
+    assert scenario_hash(load_scenario(tmp_path / "one.yaml", ["acute.beds=216"])) != digest
+
+
+def test_the_key_of_a_scenario_leaves_out_only_the_number_of_replications():
+    """Finished replications are stored under scenario_key: a rerun asking for more replications finds them."""
+    thirty = load_scenario(BASELINE)
+    forty = load_scenario(BASELINE, ["run.replications=40"])
+    assert scenario_hash(thirty) != scenario_hash(forty)
+    assert scenario_key(thirty) == scenario_key(forty)
+    assert scenario_key(thirty) != scenario_key(load_scenario(BASELINE, ["run.seed=1"]))
+    assert scenario_key(thirty) != scenario_hash(thirty)  # the key is not the hash of what was asked for
+
+
+# --- which file an error names ----------------------------------------------------------------------------
+
+
+def chain(tmp_path: Path, parent: dict, child: dict) -> Path:
+    """parent.yaml extends the baseline with `parent`; child.yaml (in another folder) extends it with `child`."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    (tmp_path / "a" / "parent.yaml").write_text(yaml.safe_dump({"extends": str(BASELINE), **parent}), encoding="utf-8")
+    path = tmp_path / "b" / "child.yaml"
+    path.write_text(yaml.safe_dump({"extends": "../a/parent.yaml", **child}), encoding="utf-8")
+    return path
+
+
+def parent_as_named(tmp_path: Path) -> Path:
+    """The parent file, as the child names it."""
+    return tmp_path / "b" / "../a/parent.yaml"
+
+
+def error_of(path: Path, overrides: list[str] | None = None) -> str:
+    with pytest.raises(InputError) as caught:
+        load_scenario(path, overrides)
+    return str(caught.value)
+
+
+def test_a_bad_top_level_value_from_the_parent_names_the_parent(tmp_path):
+    path = chain(tmp_path, {"description": 5}, {"name": "child"})
+    assert error_of(path).startswith(f"{parent_as_named(tmp_path)}: description: value 5:")
+
+
+def test_a_bad_distribution_from_the_parent_names_the_parent_though_the_child_changed_its_neighbour(tmp_path):
+    """The parent gives pathway 0 a whole distribution with a negative sd; the child changes pathway 1's. The
+    error is deep inside pathway 0's distribution, which only the parent set."""
+    path = chain(tmp_path, {"clinical_stay": {"by_pathway": {"p0": {"distribution": "lognormal", "mean": 4, "sd": -1}}}},
+                 {"clinical_stay": {"by_pathway": {"p1": {"distribution": "exponential", "mean": 9}}}})
+    message = error_of(path)
+    assert message.startswith(f"{parent_as_named(tmp_path)}: clinical_stay.by_pathway.p0.sd: value -1:"), message
+
+
+def test_a_distribution_without_its_kind_is_refused_naming_the_kinds(tmp_path):
+    """A scenario written whole (no extends) whose clinical stay on pathway 0 does not say its distribution."""
+    data = yaml.safe_load(BASELINE.read_text(encoding="utf-8"))
+    data["census"] = None
+    del data["clinical_stay"]["by_pathway"]["p0"]["distribution"]
+    path = tmp_path / "whole.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    assert error_of(path) == (f"{path}: clinical_stay.by_pathway.p0.distribution: missing; expected one of: "
+                              "lognormal, exponential, gamma, fixed, empirical")
+
+
+# --- the keys an unknown key could have been -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("assignment", "expected"), [
+    # inside a mapping of age bands, then inside the band's outcomes
+    ('services.reablement.outcomes={"85+": {independent: 0.5, home_care: 0.3, readmitted: 0.1, died: 0.1, bogus: 1}}',
+     "--set: services.reablement.outcomes.85+.bogus: unknown key; expected one of: independent, home_care, readmitted, died"),
+    # inside a list, then inside its first entry
+    ("acute.escalation=[{months: [1], extra_beds: 2, bogus: 1}]",
+     "--set: acute.escalation.0.bogus: unknown key; expected one of: months, extra_beds"),
+    # at the top level
+    ("bogus=1", "--set: bogus: unknown key; expected one of: name, description, run, "),
+])
+def test_an_unknown_key_deep_in_lists_and_mappings_lists_the_keys_allowed_there(assignment, expected):
+    assert error_of(BASELINE, [assignment]).startswith(expected)
+
+
+def test_every_problem_in_a_settings_file_is_a_line_of_its_own(tmp_path):
+    """A batch file with two mistakes: two lines, each naming the file and the key."""
+    path = tmp_path / "batch.yaml"
+    path.write_text(yaml.safe_dump({"name": "two mistakes", "baseline": str(BASELINE), "replications": 0,
+                                    "seed": 1}), encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        load_batch(path)
+    lines = str(caught.value).splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith(f"{path}: name: value 'two mistakes':")
+    assert lines[1].startswith(f"{path}: replications: value 0: expected greater than or equal to 1")
