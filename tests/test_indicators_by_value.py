@@ -100,6 +100,7 @@ EDGE_SPELLS = [
     spell(3, 9.0, 10.0),  # asked at day 9, took a bed at the horizon itself: not an admission, waiting at the end
     spell(4, 9.5, 9.5),  # an admission
     spell(5, 10.0, diverted=True),  # asked at the horizon itself: not a request
+    spell(6, 10.0),  # asked at the horizon itself: not waiting in the horizon
 ]
 EDGE_VALUES = {
     "admissions_per_year": 2 * 36.5,
@@ -256,16 +257,23 @@ def services_case():
 # midnight and the mean queue held more than a week's requests: 7 x requests in the horizon / 30 days.
 
 BED_BACKLOG = [
-    # 10 arrivals a day (290 over the horizon: a week's requests is 7 x 290 / 30 = 67.7); in the last third the
-    # bed queue is 70 ... 79 (mean 74.5), never empty
-    midnight(day, 400, 400, arrived=10 * day, bed_queue=0 if day < 20 else 50 + day)
+    # 10 arrivals a day (1,000 before the horizon, 290 over it: a week's requests is 7 x 290 / 30 = 67.7); in
+    # the last third the bed queue is 70 ... 79 (mean 74.5), never empty
+    midnight(day, 400, 400, arrived=1000 + 10 * day, bed_queue=0 if day < 20 else 50 + day)
+    for day in range(30)
+]
+BED_QUEUE_SHORT_OF_A_WEEK = [
+    # the same arrivals; the bed queue never empty in the last third but holding 66 or 67 (mean 66.5): less than
+    # a week's requests
+    midnight(day, 400, 400, arrived=1000 + 10 * day, bed_queue=0 if day < 20 else 66 + day % 2)
     for day in range(30)
 ]
 SERVICE_BACKLOG = [
     # one reablement request at each half day 0.5, 1.5, ..., 29.5, none ever given a place: at midnight d, d are
     # waiting; a week's requests is 7 x 30 / 30 = 7, the last third's mean is 24.5. The bed queue of the case
     # above, but empty on day 25: it cleared, so it is kept up with
-    midnight(day, 400, 400, arrived=10 * day, bed_queue=0 if day < 20 or day == 25 else 50 + day, reablement_queue=day)
+    midnight(day, 400, 400, arrived=1000 + 10 * day, bed_queue=0 if day < 20 or day == 25 else 50 + day,
+             reablement_queue=day)
     for day in range(30)
 ]
 WAITING = [stay("reablement", patient, patient + 0.5) for patient in range(30)]
@@ -284,6 +292,10 @@ SERVICE_BACKLOG_VALUES = {
 
 def bed_backlog_case():
     return records(30.0, census=BED_BACKLOG), ward(30, 400)
+
+
+def bed_queue_short_of_a_week_case():
+    return records(30.0, census=BED_QUEUE_SHORT_OF_A_WEEK), ward(30, 400)
 
 
 def service_backlog_case():
@@ -317,6 +329,8 @@ CASES = {
     "at home": (at_home_case, AT_HOME_VALUES),
     "community services": (services_case, SERVICE_VALUES),
     "a bed queue that never clears": (bed_backlog_case, BED_BACKLOG_VALUES),
+    "a bed queue short of a week's requests": (bed_queue_short_of_a_week_case, {"bed_unstable_share": 0.0,
+                                                                             "unstable_share": 0.0}),
     "a service queue that never clears": (service_backlog_case, SERVICE_BACKLOG_VALUES),
     "nothing happened": (empty_case, EMPTY_VALUES),
 }
