@@ -14,9 +14,11 @@ import yaml
 from model_helpers import BASELINE
 
 from sim.batch.plan import load_batch
+from sim.calibrate.settings import load_calibration
 from sim.errors import InputError
 from sim.scenario import load_scenario, scenario_hash
-from sim.scenario.load import scenario_key
+from sim.scenario.load import Override, scenario_key
+from sim.scenario.schema import NAME_RULE
 
 # --- the hash: what was run -----------------------------------------------------------------------
 
@@ -89,15 +91,82 @@ def test_a_bad_distribution_from_the_parent_names_the_parent_though_the_child_ch
     assert message.startswith(f"{parent_as_named(tmp_path)}: clinical_stay.by_pathway.p0.sd: value -1:"), message
 
 
-def test_a_distribution_without_its_kind_is_refused_naming_the_kinds(tmp_path):
-    """A scenario written whole (no extends) whose clinical stay on pathway 0 does not say its distribution."""
+def whole(tmp_path: Path, *deletions: tuple[str, ...]) -> Path:
+    """The baseline written whole (no extends, no census), with the keys at `deletions` taken out."""
     data = yaml.safe_load(BASELINE.read_text(encoding="utf-8"))
     data["census"] = None
-    del data["clinical_stay"]["by_pathway"]["p0"]["distribution"]
+    for *parents, last in deletions:
+        node = data
+        for key in parents:
+            node = node[key]
+        del node[last]
     path = tmp_path / "whole.yaml"
     path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    return path
+
+
+def test_a_distribution_without_its_kind_is_refused_naming_the_kinds(tmp_path):
+    path = whole(tmp_path, ("clinical_stay", "by_pathway", "p0", "distribution"))
     assert error_of(path) == (f"{path}: clinical_stay.by_pathway.p0.distribution: missing; expected one of: "
                               "lognormal, exponential, gamma, fixed, empirical")
+
+
+def test_a_missing_value_and_an_unknown_kind_of_distribution(tmp_path):
+    path = whole(tmp_path, ("acute", "beds"))
+    assert error_of(path) == f"{path}: acute.beds: missing; expected a value (see `python -m sim schema`)"
+    assert error_of(BASELINE, ["clinical_stay.by_pathway.p0={distribution: weibull, mean: 3}"]) == (
+        "--set: clinical_stay.by_pathway.p0.distribution: value 'weibull': expected one of: lognormal, exponential, "
+        "gamma, fixed, empirical")
+
+
+def test_a_section_the_file_leaves_out_can_be_set(tmp_path):
+    """The file gives no costs (all default to 0); --set makes the section for the value."""
+    path = whole(tmp_path, ("costs",))
+    assert load_scenario(path).costs.acute_bed_day == 0.0
+    assert load_scenario(path, ["costs.acute_bed_day=400"]).costs.acute_bed_day == 400.0
+
+
+def test_an_error_in_a_section_after_an_override_names_the_override():
+    """Escalation that closes every bed: the acute section's own check fails, and the section was changed by
+    --set, not by the baseline file."""
+    message = error_of(BASELINE, ["acute.escalation=[{months: [1], extra_beds: -300}]"])
+    assert message.startswith("--set: acute: escalation leaves -85 beds in month 1"), message
+    assert error_of(BASELINE, ["acute.beds=-3"]) == "--set: acute.beds: value -3: expected greater than 0"
+
+
+def test_an_override_from_a_settings_file_names_that_file_and_finds_a_census_beside_it(tmp_path, monkeypatch):
+    """A batch or calibration file passes its values as Overrides: errors name it, and a census file it names
+    is read from its folder, not from the working directory."""
+    (tmp_path / "settings").mkdir()
+    (tmp_path / "settings" / "census.csv").write_text("place,age_band,days\nacute_bed,85+,3\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    named = Override("census=census.csv", source="settings/batch.yaml", folder=tmp_path / "settings")
+    census = load_scenario(BASELINE, [named]).census
+    assert [(e.place, e.days) for e in census] == [("acute_bed", 3.0)]
+    bad = Override("acute.beds=-3", source="settings/batch.yaml", folder=tmp_path / "settings")
+    assert error_of(BASELINE, [bad]) == "settings/batch.yaml: acute.beds: value -3: expected greater than 0"
+    malformed = Override("acute.beds", source="settings/batch.yaml")
+    assert error_of(BASELINE, [malformed]).startswith("settings/batch.yaml 'acute.beds': expected KEY.PATH=VALUE")
+
+
+def test_a_name_against_its_pattern_is_explained_in_words(tmp_path):
+    assert error_of(BASELINE, ["name=two words"]) == f"--set: name: value 'two words': expected {NAME_RULE}"
+    settings = tmp_path / "fit.yaml"
+    settings.write_text(yaml.safe_dump({
+        "name": "fit", "scenario": str(BASELINE), "targets": str(BASELINE.parents[1] / "calibration" / "targets.yaml"),
+        "parameters": [{"name": "two words", "keys": ["acute.beds"], "low": 100, "high": 300}], "replications": 2,
+    }), encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        load_calibration(settings)
+    assert str(caught.value) == f"{settings}: parameters.0.name: value 'two words': expected letters, digits and _ only"
+
+
+def test_a_long_value_is_cut_to_60_characters_in_a_message():
+    factors = list(range(1, 26))
+    shown = repr(factors)[:57] + "..."
+    assert len(repr(factors)) > 60 and len(shown) == 60
+    message = error_of(BASELINE, [f"demand.day_of_week_factors={factors}"])
+    assert message == f"--set: demand.day_of_week_factors: value {shown}: list should have at most 7 items after validation, not 25"
 
 
 # --- the keys an unknown key could have been -------------------------------------------------------------
@@ -112,19 +181,24 @@ def test_a_distribution_without_its_kind_is_refused_naming_the_kinds(tmp_path):
      "--set: acute.escalation.0.bogus: unknown key; expected one of: months, extra_beds"),
     # at the top level
     ("bogus=1", "--set: bogus: unknown key; expected one of: name, description, run, "),
+    # inside a distribution, whose keys depend on its kind: no list to give
+    ("clinical_stay.by_pathway.p0={distribution: lognormal, mean: 4, sd: 8, bogus: 1}",
+     "--set: clinical_stay.by_pathway.p0.bogus: unknown key; see `python -m sim schema`"),
 ])
 def test_an_unknown_key_deep_in_lists_and_mappings_lists_the_keys_allowed_there(assignment, expected):
     assert error_of(BASELINE, [assignment]).startswith(expected)
 
 
 def test_every_problem_in_a_settings_file_is_a_line_of_its_own(tmp_path):
-    """A batch file with two mistakes: two lines, each naming the file and the key."""
+    """A batch file with three mistakes: three lines, each naming the file and the key; an unknown key lists the
+    keys a batch file has (not a scenario's)."""
     path = tmp_path / "batch.yaml"
-    path.write_text(yaml.safe_dump({"name": "two mistakes", "baseline": str(BASELINE), "replications": 0,
-                                    "seed": 1}), encoding="utf-8")
+    path.write_text(yaml.safe_dump({"name": "three mistakes", "baseline": str(BASELINE), "replications": 0,
+                                    "seed": 1, "acute": {"beds": 3}}), encoding="utf-8")
     with pytest.raises(InputError) as caught:
         load_batch(path)
     lines = str(caught.value).splitlines()
-    assert len(lines) == 2
-    assert lines[0].startswith(f"{path}: name: value 'two mistakes':")
+    assert len(lines) == 3
+    assert lines[0].startswith(f"{path}: name: value 'three mistakes':")
     assert lines[1].startswith(f"{path}: replications: value 0: expected greater than or equal to 1")
+    assert lines[2].startswith(f"{path}: acute: unknown key; expected one of: name, description, baseline, ")
