@@ -13,39 +13,26 @@ from __future__ import annotations
 
 import json
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
+from constructed import records_of
+from model_helpers import BANDS, BASELINE, every_band, simulate_replication
 
 from sim.indicators import at_home_after, at_home_cohort, at_home_on, compute_indicators, spell_table, stay_table
-from sim.model import Records, SpellRecord, StayRecord, draw_arrivals, simulate
+from sim.model import Records, StayRecord
 from sim.runner import run_replication
 from sim.scenario import load_scenario
-from sim.streams import Streams
-
-BASELINE = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.yaml"
-BANDS = load_scenario(BASELINE).age_bands
-
-
-def every_band(value: object) -> str:
-    return json.dumps({band: value for band in BANDS})
 
 
 def fixed(days: float) -> str:
     return json.dumps({"distribution": "fixed", "value": days})
 
 
-def simulate_replication(scenario, replication: int = 0):
-    streams = Streams(scenario.run.seed, replication)
-    arrivals = draw_arrivals(scenario, streams)
-    return arrivals, simulate(scenario, arrivals, streams)
-
-
 # --- the 91-day rule on constructed histories ---------------------------------------------------
-# A history lists (time, place) moves of one person from a discharge at 0 on; `records_of` writes
-# it as the model would (spells, community stays, a death at home), and the rule reads the records.
-# Day 91 is 91 days after the discharge.
+# A history lists (time, place) moves of one person from a discharge at 0 on; `records_of`
+# (tests/constructed.py) writes it as the model would (spells, community stays, a death), and the
+# rule reads the records. Day 91 is 91 days after the discharge.
 
 HISTORIES = [
     ("plain home", [(0.0, "reablement"), (14.0, "home")], True),
@@ -66,42 +53,6 @@ HISTORIES = [
     ("death at home just after day 91", [(0.0, "reablement"), (14.0, "home"), (91.5, "died")], True),
     ("sent elsewhere (no bed)", [(0.0, "reablement"), (14.0, "home"), (50.0, "elsewhere")], False),
 ]
-
-
-PATHWAY_OF_SERVICE = {"reablement": 1, "home_care": 1, "intermediate_care": 2, "care_home": 3}
-
-
-def records_of(history: list[tuple[float, str]], patient: int = 0, into: Records | None = None) -> Records:
-    """One person's records, as the model would write them: a five-day spell ending in a discharge at the
-    first move's time, then a spell, a community stay or a death for each move of `history`."""
-    records = into or Records(horizon_days=400.0, warmup_days=0.0)
-    discharged = history[0][0]
-    first = SpellRecord(patient, 0, 1, False, discharged - 5.0)
-    first.admitted, first.optimised = discharged - 5.0, discharged
-    records.spells.append(first)
-    current = first  # the record of where the person is: a spell, a stay, or None at home
-    for time, place in history:
-        if place == "died":
-            records.deaths[patient] = time
-        if isinstance(current, SpellRecord):  # discharged (or died) now; a spell records the service it led to
-            current.left_bed, current.died = time, place == "died"
-            if place in PATHWAY_OF_SERVICE:
-                current.service, current.pathway = place, PATHWAY_OF_SERVICE[place]
-        elif isinstance(current, StayRecord):
-            current.released, current.outcome = time, place
-        if place in ("hospital", "elsewhere"):
-            current = SpellRecord(patient, 0, 0, True, time)
-            current.diverted = place == "elsewhere"
-            if not current.diverted:
-                current.admitted = time
-            records.spells.append(current)
-        elif place in PATHWAY_OF_SERVICE:
-            current = StayRecord(place, patient, time)
-            current.reserved = current.started = time
-            records.stays.append(current)
-        else:
-            current = None
-    return records
 
 
 def at_home(records: Records, day: float) -> bool:
@@ -187,6 +138,7 @@ def tiny(pathway: str, *overrides: str, horizon: float = 250.0):
             "run.warmup_days=0",
             f"run.horizon_days={horizon}",
             "run.seed=91",
+            "census=null",  # nobody there at the start but outside clients (clients_at_start, residents_at_start)
             "age_bands=" + json.dumps(BANDS),
             "demand.arrivals_per_day=" + every_band(0.4),
             "demand.day_of_week_factors=[1, 1, 1, 1, 1, 1, 1]",

@@ -141,7 +141,6 @@ def test_the_report_opens_in_a_browser_with_every_image_and_no_console_error(run
     assert title == "IMAGES 5 OF 5", title
     assert console_errors(log) == []
     assert screenshot.stat().st_size > 20_000
-    shutil.copy(screenshot, Path(__file__).resolve().parents[1] / "results" / "report-screenshot.png")
 
 
 def test_the_browser_check_can_fail(tmp_path):

@@ -1,11 +1,14 @@
-"""`run --spells`: the per-spell listing for modellers agrees with the indicators it can reproduce."""
+"""`run --spells`: the per-spell listing for modellers agrees with the indicators it can reproduce, and has the values worked out by hand on constructed spells."""
 
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from constructed import records, spell
+from test_indicators_by_value import readmissions_case
 
 from sim.cli import main
+from sim.spells import spell_listing
 
 BASELINE = Path(__file__).parents[1] / "scenarios" / "baseline.yaml"
 HORIZON = 200
@@ -64,3 +67,30 @@ def test_the_listing_reproduces_the_indicators(run, replication):
     assert (requested.outcome == "diverted").sum() * 365 / HORIZON == pytest.approx(
         indicator(replications, replication, "diverted_per_year")
     )
+
+
+
+def test_the_listing_of_constructed_spells_has_the_values_worked_out_by_hand():
+    """The readmission case of test_indicators_by_value.py, row by row, and a patient still waiting for a bed."""
+    written, scenario = readmissions_case()
+    listing = spell_listing(written, scenario)
+    # patient, spell number, outcome, pathway (live discharges only), readmitted within 30 days (followed up only)
+    expected = [
+        (1, 1, "discharged", "p0", True),  # readmitted exactly 30 days later
+        (2, 1, "discharged", "p0", False),  # 30.5 days later
+        (3, 1, "discharged", "p0", False),
+        (4, 1, "discharged", "p0", True),
+        (5, 1, "discharged", "p0", None),  # discharged on day 70 of 100: its 30 days are not all inside
+        (6, 1, "died_in_hospital", "", None),
+        (1, 2, "discharged", "p0", False),
+        (2, 2, "discharged", "p0", False),
+        (4, 2, "in_hospital", "", None),
+        (5, 2, "in_hospital", "", None),
+    ]
+    columns = ["patient", "spell", "outcome", "pathway", "readmitted_within_30d"]
+    assert [tuple(row) for row in listing[columns].itertuples(index=False)] == expected
+    assert listing.readmission.tolist() == [False] * 6 + [True] * 4
+    assert (listing.los_days.iloc[0], listing.delay_days.iloc[0]) == (5.0, 2.0)
+    assert listing.bed_wait_hours.tolist() == [0.0] * 10
+    waiting = spell_listing(records(10.0, spells=[spell(7, 2.0, band=1)]), scenario)
+    assert waiting.outcome.tolist() == ["waiting_for_bed"] and waiting.age_band.tolist() == [scenario.age_bands[1]]

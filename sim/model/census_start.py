@@ -119,9 +119,10 @@ def time_left(scenario: Scenario, entry: CensusEntry, draws: Draws, u: float) ->
         if entry.delayed_days > 0:  # optimised already: alive, and assessed for as long as they have waited
             return draws._replace(pathway=pathway, dies=False, stay=0.0,
                                   assessment=max(0.0, draws.assessment - entry.delayed_days))
+        if draws.dies:  # the time before a death is not scaled by age band (as for new patients, draw_spells)
+            return draws._replace(pathway=pathway, stay=_left(scenario.in_hospital_death.stay_before_death, u, entry.days))
         factor = scenario.clinical_stay.age_band_factor.get(entry.age_band, 1.0)
-        stay = (scenario.in_hospital_death.stay_before_death if draws.dies
-                else scenario.clinical_stay.by_pathway.of(PATHWAYS[pathway]))
+        stay = scenario.clinical_stay.by_pathway.of(PATHWAYS[pathway])
         return draws._replace(pathway=pathway, stay=factor * _left(stay, u, entry.days / factor))
     if entry.place == "reablement":
         return draws._replace(reablement_days=_left(services.reablement.duration, u, entry.days))
