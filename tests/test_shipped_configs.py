@@ -25,10 +25,11 @@ from sim.calibrate.settings import load_calibration
 from sim.calibrate.targets import load_targets
 from sim.cli import main
 from sim.indicators import INDICATORS
+from sim.inputs.extract import read_extract
 from sim.model import CENSUS_COLUMNS
 from sim.scenario import load_scenario
 from sim.scenario.load import MISSING, value_at
-from sim.sensitivity import load_config, point_scenarios, sample_points
+from sim.sensitivity import base_scenario, load_config, point_scenarios, sample_points
 
 REPO = Path(__file__).resolve().parents[1]
 SCENARIOS, CALIBRATION = REPO / "scenarios", REPO / "calibration"
@@ -42,6 +43,7 @@ FIT_SETTINGS = [CALIBRATION / "baseline.yaml"]
 TARGETS = [CALIBRATION / "targets.yaml"]
 LONG_STAY_CENSUS = SCENARIOS / "long_stay_census.csv"
 HISTORY = [CALIBRATION / "history" / "census_day0.csv", CALIBRATION / "history" / "observed_daily.csv"]
+EXTRACT = CALIBRATION / "history" / "spells_extract.csv"
 
 
 def ids(paths: list[Path]) -> list[str]:
@@ -62,7 +64,7 @@ def changed_paths(a: dict, b: dict, prefix: str = "") -> set[str]:
 
 def test_every_shipped_config_is_in_a_list_here():
     shipped = {p for folder in (SCENARIOS, CALIBRATION) for kind in ("*.yaml", "*.csv") for p in folder.rglob(kind)}
-    listed = {*SCENARIO_FILES, *BATCHES, *SENSITIVITY, *FIT_SETTINGS, *TARGETS, LONG_STAY_CENSUS, *HISTORY}
+    listed = {*SCENARIO_FILES, *BATCHES, *SENSITIVITY, *FIT_SETTINGS, *TARGETS, LONG_STAY_CENSUS, *HISTORY, EXTRACT}
     assert shipped == listed
     assert len(INTERVENTIONS) >= 8 and VALIDATION and BATCHES and SENSITIVITY  # the globs found the folders
 
@@ -126,7 +128,7 @@ def test_a_shipped_sensitivity_config_samples_valid_scenarios_inside_its_ranges(
         assert parameter.low <= column.min() and column.max() <= parameter.high, parameter.key
         assert column.min() < column.max(), f"{parameter.key} is never varied"
     ends = sorted({int(column.argmin()) for column in points.T} | {int(column.argmax()) for column in points.T})
-    scenarios = point_scenarios(config, config_path, points[ends])
+    scenarios = point_scenarios(config, config_path, base_scenario(config, config_path), points[ends])
     assert len(scenarios) == len(ends)
     for scenario, row in zip(scenarios.values(), points[ends], strict=True):
         tree = scenario.model_dump(mode="json")
@@ -172,3 +174,13 @@ def test_the_shipped_history_fits_the_baseline():
     observed = read_observed(HISTORY[1])
     assert list(observed.day) == list(range(len(observed)))
     assert set(observed.columns) - {"day"} <= set(CENSUS_COLUMNS)
+
+
+def test_the_shipped_extract_reads_without_a_bad_row():
+    """fit-inputs' example extract: every row passes the checks a hospital's own extract must pass (dates as a
+    hospital writes them, two years of spells, all three age bands)."""
+    scenario = load_scenario(BASELINE)
+    extract = read_extract(EXTRACT, scenario.age_bands, scenario.run.start_year)
+    assert not extract.dropped and extract.rows_read == len(extract.spells) > 10_000
+    assert extract.origin is not None and 700 <= extract.end - extract.start <= 740
+    assert set(extract.spells.band) == {0, 1, 2}
