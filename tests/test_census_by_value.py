@@ -8,9 +8,11 @@ import math
 import pytest
 from constructed import records, spell, stay, ward
 
+from sim.model import draw_arrivals, simulate
 from sim.model.arrivals import Draws
 from sim.model.census_start import census_of, readmission_left, time_left
 from sim.scenario.schema import CensusEntry
+from sim.streams import Streams
 
 NAN = math.nan
 YOUNG, MIDDLE, OLD = 0, 1, 2  # the baseline's age bands 65-74, 75-84, 85+
@@ -167,3 +169,50 @@ def test_the_rest_of_each_stay_under_way():
     assert left("intermediate_care").intermediate_care_days == pytest.approx(30.0 * fresh)
     for place in ("home_care", "care_home", "waiting_for_bed", "home"):
         assert left(place, days=10.0) == draws  # nothing under way, or ended at constant rates
+
+
+def test_outside_clients_take_the_bands_of_the_cohorts_own_clients_of_that_service():
+    """20 outside home care clients and one cohort client aged 85+: all 20 are 85+. With no cohort client of
+    that service (the care home here) they are spread over every band (negative control: more than one band)."""
+    outside = [stay(service, -1, -100.0, -100.0, background=True) for service in ("home_care", "care_home")
+               for _ in range(20)]
+    written = records(10.0, spells=[spell(16, -99.0, -99.0, -95.0, -90.0, "p1", service="home_care", band=OLD)],
+                      stays=[stay("home_care", 16, -90.0, -80.0), *outside])
+    census = census_of(written, ward(10, 50), at=0.0, seed=3)
+    bands = {place: [e.age_band for e in census if e.place == place and e.days == 100.0]
+             for place in ("home_care", "care_home")}
+    assert bands["home_care"] == ["85+"] * 20
+    assert len(bands["care_home"]) == 20 and len(set(bands["care_home"])) > 1
+
+
+def test_someone_readmitted_at_the_moment_of_the_census_is_not_also_at_home():
+    """Discharged 5 days before day 0 and back at day 0 itself: waiting for a bed, not at home as well."""
+    spells = [spell(1, -9.0, -9.0, -6.0, -5.0, next_arrival=0.0, band=YOUNG), spell(1, 0.0, band=YOUNG, readmission=True)]
+    census = census_of(records(10.0, spells=spells), ward(10, 50), at=0.0)
+    assert [(e.place, e.days) for e in census] == [("waiting_for_bed", 0.0)]
+
+
+def test_an_age_band_without_a_factor_has_a_factor_of_1():
+    """The stay factors name only 85+: the rest of an exponential clinical stay (mean 8) of someone aged 65-74 at
+    the 30th centile is 8 x -ln(0.7), unscaled (a missing band's factor is 1)."""
+    base = ward(10, 50, "clinical_stay.by_pathway.p2={distribution: exponential, mean: 8.0}")
+    # (an override would merge into the baseline's factors, which name every band)
+    scenario = base.model_copy(update={"clinical_stay": base.clinical_stay.model_copy(update={"age_band_factor": {"85+": 2.0}})})
+    entry = CensusEntry(place="acute_bed", age_band="65-74", pathway="p2", days=3.0)
+    assert time_left(scenario, entry, NO_DRAWS, 0.3).stay == pytest.approx(-8.0 * math.log(0.7), rel=1e-12)
+
+
+def test_the_longest_waiting_census_patient_gets_the_first_free_bed_and_a_service_place_dates_from_the_census():
+    """Two beds, both taken; two people waiting 1 and 3 days (listed in that order): whoever leaves a bed first
+    makes room for the one waiting 3 days. Someone 5 days into reablement holds a place asked for and handed over
+    5 days before the run starts (no warm-up: the run starts at day 0)."""
+    census = ("census=[{place: acute_bed, age_band: 85+, days: 1}, {place: acute_bed, age_band: 85+, days: 2},"
+              " {place: waiting_for_bed, age_band: 85+, days: 1}, {place: waiting_for_bed, age_band: 85+, days: 3},"
+              " {place: reablement, age_band: 85+, days: 5}]")
+    scenario = ward(30, 2, census)
+    streams = Streams(scenario.run.seed, 0)
+    written = simulate(scenario, draw_arrivals(scenario, streams), streams)
+    admitted = {s.arrival: s.admitted for s in written.spells if s.arrival in (-1.0, -3.0)}
+    assert admitted[-3.0] < admitted[-1.0] < 30.0
+    reablement = [s for s in written.stays if s.service == "reablement" and s.requested < 0]
+    assert [(s.requested, s.reserved) for s in reablement] == [(-5.0, -5.0)]

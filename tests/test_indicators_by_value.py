@@ -16,7 +16,7 @@ import math
 import pytest
 from constructed import midnight, records, records_of, spell, stay, ward
 
-from sim.indicators import INDICATORS, compute_indicators, los_counts
+from sim.indicators import INDICATORS, compute_indicators, los_counts, range_of, unit_of
 
 NAN = math.nan
 SERVICES = ("reablement", "home_care", "intermediate_care", "care_home")
@@ -397,3 +397,45 @@ def test_the_length_of_stay_histogram_counts_ended_spells_by_whole_days():
     expected = [0] * 91
     expected[5], expected[3], expected[89], expected[90] = 1, 1, 1, 2
     assert counts.tolist() == expected
+
+
+def test_a_reablement_stay_ending_at_the_horizon_itself_is_not_a_completer():
+    """Horizon 73 days: one stay ends in the horizon, to home care; one ends at day 73 itself, independent. Only
+    the first has completed inside the horizon: 0 independent of 1 completer (counting the second would give 1/2)."""
+    stays = [stay("reablement", 1, 1.0, 1.0, NAN, 20.0, 20.0, "home_care"),
+             stay("reablement", 2, 30.0, 30.0, NAN, 73.0, 73.0, "independent")]
+    values = compute_indicators(records(73.0, stays=stays), ward(73, 25))
+    assert values["reablement_independent_share"] == 0.0
+
+
+# A service queue's verdict turns on the requests made in the horizon: 30 midnights, and the last third's mean
+# queue against a week's requests, 7 x requests / 30. One request a day on days 0, 1, ..., 29 (day 0 itself
+# counts): a week's requests is 7 exactly; a request at the horizon itself (day 30) does not count.
+DAILY_REQUESTS = [stay("reablement", patient, float(patient)) for patient in range(30)]
+AT_THE_HORIZON = stay("reablement", 30, 30.0)
+
+
+def queue_of(last_third: float) -> list[tuple]:
+    """30 midnights of a reablement queue of 1 until day 20, then `last_third` at every midnight."""
+    return [midnight(day, 400, 0, arrived=10 * day, reablement_queue=1 if day < 20 else last_third)
+            for day in range(30)]
+
+
+@pytest.mark.parametrize("requests, last_third, unstable", [
+    (DAILY_REQUESTS, 7.0, 0.0),  # 7 is not more than a week's 30 requests (7)
+    (DAILY_REQUESTS[1:], 7.0, 1.0),  # negative control: without day 0's request a week's requests is 6.77
+    ([*DAILY_REQUESTS, AT_THE_HORIZON], 7.1, 1.0),  # 7.1 > 7: counting the request at day 30 would make it 7.23
+], ids=["a week's requests, day 0 counted", "day 0's request left out", "a request at the horizon itself"])
+def test_a_service_queue_is_judged_against_the_requests_made_in_the_horizon(requests, last_third, unstable):
+    values = compute_indicators(records(30.0, stays=requests, census=queue_of(last_third)), ward(30, 400))
+    assert values["reablement_unstable_share"] == unstable
+    assert values["unstable_share"] == unstable
+
+
+def test_units_and_ranges_of_indicators():
+    """Shares lie in 0-1, every other indicator (days, counts, %, GBP) is 0 or more: what summaries clip
+    intervals to (sim.results)."""
+    assert [unit_of(name) for name in ("mean_los_days", "stranded_7d_share", "mean_occupancy_pct")] == [
+        "days", "share", "%"]
+    assert range_of("stranded_7d_share") == (0.0, 1.0)
+    assert range_of("mean_los_days") == (0.0, math.inf)

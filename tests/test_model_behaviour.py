@@ -39,6 +39,26 @@ def test_conservation_holds_at_every_midnight():
     assert c["exited_home"][-1] > c["exited_home"][0]
 
 
+def test_the_midnight_census_counts_what_the_spell_records_say():
+    """At every midnight t of the horizon: in a bed = admitted by t and not yet gone; waiting for a bed = asked by
+    t, not admitted, not sent elsewhere; delayed = medically optimised by t and still in the bed (the back-test
+    compares the last with a hospital's daily count of delayed patients)."""
+    _, records = simulate_replication(short_baseline())
+    c = census_columns(records)
+    s = {f: np.array([getattr(spell, f) for spell in records.spells], dtype=float)
+         for f in ("arrival", "admitted", "optimised", "left_bed")}
+    diverted = np.array([spell.diverted for spell in records.spells])
+    day = c["day"][:, None]  # midnights down, spells across
+    not_gone = ~(s["left_bed"] <= day)
+    in_bed = ((s["admitted"] <= day) & not_gone).sum(axis=1)
+    waiting = ((s["arrival"] <= day) & ~(s["admitted"] <= day) & ~diverted).sum(axis=1)
+    delayed = ((s["optimised"] <= day) & not_gone).sum(axis=1)
+    assert np.array_equal(c["beds_occupied"], in_bed)
+    assert np.array_equal(c["bed_queue"], waiting)
+    assert np.array_equal(c["delayed_patients"], delayed)
+    assert delayed.min() > 0 and waiting.max() > 0  # the counts are not all zero
+
+
 def test_same_scenario_and_seed_give_identical_results():
     scenario = short_baseline()
     first, second = run_replication(scenario, 1), run_replication(scenario, 1)

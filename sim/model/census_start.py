@@ -172,8 +172,10 @@ def census_of(records: Records, scenario: Scenario, at: float, seed: int = 0) ->
             continue
         entries.append(CensusEntry(place=stay.service, age_band=scenario.age_bands[band_of[stay.patient]],
                                    days=at - stay.started))
+    # the cohort's own clients only: bands given to outside clients must not weigh on the next one's
+    own = {service: [e.age_band for e in entries if e.place == service] or list(scenario.age_bands)
+           for service, _ in outside}
     rng = np.random.default_rng(seed)
     for service, days in outside:
-        own = [e.age_band for e in entries if e.place == service] or list(scenario.age_bands)
-        entries.append(CensusEntry(place=service, age_band=str(rng.choice(own)), days=days))
+        entries.append(CensusEntry(place=service, age_band=str(rng.choice(own[service])), days=days))
     return entries
