@@ -16,7 +16,15 @@ import math
 import pytest
 from constructed import midnight, records, records_of, spell, stay, ward
 
-from sim.indicators import INDICATORS, compute_indicators, los_counts, range_of, unit_of
+from sim.indicators import (
+    INDICATORS,
+    compute_indicators,
+    los_counts,
+    range_of,
+    spell_indicators,
+    spell_table,
+    unit_of,
+)
 
 NAN = math.nan
 SERVICES = ("reablement", "home_care", "intermediate_care", "care_home")
@@ -439,3 +447,49 @@ def test_units_and_ranges_of_indicators():
         "days", "share", "%"]
     assert range_of("stranded_7d_share") == (0.0, 1.0)
     assert range_of("mean_los_days") == (0.0, math.inf)
+
+
+def test_a_spell_ending_at_day_0_itself_has_ended_in_the_horizon():
+    """Horizon 10 days: a stay of 5 days ending at day 0 itself, and one of 2 days ending at day 0.5: both ended
+    in the horizon (mean 3.5 days); one ending before day 0 did not."""
+    spells = [spell(1, -5.0, -5.0, -1.0, 0.0), spell(2, -1.5, -1.5, -0.5, 0.5), spell(3, -9.0, -9.0, -8.0, -0.1)]
+    values = compute_indicators(records(10.0, spells=spells), ward(10, 25))
+    assert values["mean_los_days"] == pytest.approx(3.5, rel=1e-12)
+
+
+def test_readmissions_followed_up_past_the_horizon():
+    """A hospital's extract may follow discharges up beyond its last admission (sim.inputs.targets): the
+    readmission case with readmissions seen up to day 130. Every live discharge before day 100 is followed: patient
+    1 (back in 30 days), 2 (30.5), 3 (never), 4 (20), 5 (10) and the readmissions ending on days 42 and 53: 3/7."""
+    table = spell_table(records(100.0, spells=READMISSION_SPELLS))
+    assert spell_indicators(table, 100.0, follow_up_end=130.0)["readmission_30d_rate"] == pytest.approx(3 / 7)
+    assert spell_indicators(table, 100.0)["readmission_30d_rate"] == pytest.approx(2 / 6)  # up to the horizon
+
+
+def test_community_services_at_the_edges_of_the_horizon():
+    """Horizon 73 days. Reablement places handed over at day 0 itself (after 2 days' wait), on day 5 (after 1) and
+    on day 30 (after 4): mean wait 7/3 days; one handed over at the horizon itself (after 3) is not in it, and its person was still
+    waiting when the horizon ended; so was nobody who asked only at the horizon itself. Completers: one released at
+    day 0 itself, independent, and one on day 20, to home care: 1/2 (the one released at the horizon is not)."""
+    stays = [
+        stay("reablement", 1, -2.0, 0.0, NAN, 30.0, 30.0, "readmitted"),
+        stay("reablement", 2, 4.0, 5.0, NAN, 20.0, 20.0, "home_care"),
+        stay("reablement", 3, 70.0, 73.0),
+        stay("reablement", 4, 73.0),
+        stay("reablement", 5, -20.0, -10.0, NAN, 0.0, 0.0, "independent"),
+        stay("reablement", 6, 26.0, 30.0, NAN, 73.0, 73.0, "independent"),
+    ]
+    values = compute_indicators(records(73.0, stays=stays), ward(73, 25))
+    assert values["reablement_mean_wait_days"] == pytest.approx(7 / 3, rel=1e-12)
+    assert values["reablement_queue_end"] == 1.0
+    assert values["reablement_independent_share"] == 0.5
+
+
+def test_the_at_home_cohort_leaves_out_discharges_before_day_0_and_those_whose_day_91_is_the_horizon():
+    """The at-home case (2 of 4 at home) with two more discharges into reablement, both home on day 91 after:
+    one on day -10, in the warm-up, and one on day 309, whose day 91 is the horizon itself. Neither is in the
+    cohort: still 2/4 (counting them would make it 4/6)."""
+    written, scenario = at_home_case()
+    records_of([(-10.0, "reablement"), (0.0, "home")], patient=100, into=written)
+    records_of([(309.0, "reablement"), (320.0, "home")], patient=101, into=written)
+    assert compute_indicators(written, scenario)["at_home_91d_rate"] == 0.5
