@@ -17,7 +17,7 @@ from sim.batch.plan import load_batch
 from sim.calibrate.settings import load_calibration
 from sim.errors import InputError
 from sim.scenario import load_scenario, scenario_hash
-from sim.scenario.load import Override, scenario_key
+from sim.scenario.load import Override, error_lines, scenario_key
 from sim.scenario.schema import NAME_RULE
 
 # --- the hash: what was run -----------------------------------------------------------------------
@@ -203,3 +203,18 @@ def test_every_problem_in_a_settings_file_is_a_line_of_its_own(tmp_path):
     assert lines[0].startswith(f"{path}: name: value 'three mistakes':")
     assert lines[1].startswith(f"{path}: replications: value 0: expected greater than or equal to 1")
     assert lines[2].startswith(f"{path}: acute: unknown key; expected one of: name, description, baseline, ")
+
+
+@pytest.mark.parametrize("count", [20, 25])
+def test_a_long_list_of_problems_describes_the_first_20_and_counts_the_rest(count):
+    """25 problems: 20 lines, then '... and 5 more problems'; exactly 20: the 20 lines and nothing more."""
+    described = []
+
+    def describe(error: dict) -> str:
+        described.append(error)
+        return f"problem {error['n']}"
+
+    lines = error_lines([{"n": n} for n in range(count)], describe).splitlines()
+    assert lines[:20] == [f"problem {n}" for n in range(20)]
+    assert lines[20:] == ([] if count == 20 else ["... and 5 more problems"])
+    assert len(described) == 20  # the rest are not described
