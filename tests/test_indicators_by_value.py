@@ -405,6 +405,7 @@ def test_the_length_of_stay_histogram_counts_ended_spells_by_whole_days():
     expected = [0] * 91
     expected[5], expected[3], expected[89], expected[90] = 1, 1, 1, 2
     assert counts.tolist() == expected
+    assert los_counts(records(100.0, spells=spells[:2])).tolist() == [0] * 5 + [1] + [0] * 85  # always 91 bins
 
 
 def test_a_reablement_stay_ending_at_the_horizon_itself_is_not_a_completer():
