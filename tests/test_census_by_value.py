@@ -205,8 +205,10 @@ def test_an_age_band_without_a_factor_has_a_factor_of_1():
 def test_the_longest_waiting_census_patient_gets_the_first_free_bed_and_a_service_place_dates_from_the_census():
     """Two beds, both taken; two people waiting 1 and 3 days (listed in that order): whoever leaves a bed first
     makes room for the one waiting 3 days. Someone 5 days into reablement holds a place asked for and handed over
-    5 days before the run starts (no warm-up: the run starts at day 0)."""
-    census = ("census=[{place: acute_bed, age_band: 85+, days: 1}, {place: acute_bed, age_band: 85+, days: 2},"
+    5 days before the run starts (no warm-up: the run starts at day 0). The census's spells are first spells of
+    people aged 85+ (band 2); the one in a bed for 2 days, delayed for 1, was medically optimised at day -1."""
+    census = ("census=[{place: acute_bed, age_band: 85+, days: 1}, {place: acute_bed, age_band: 85+, days: 2, "
+              "delayed_days: 1},"
               " {place: waiting_for_bed, age_band: 85+, days: 1}, {place: waiting_for_bed, age_band: 85+, days: 3},"
               " {place: reablement, age_band: 85+, days: 5}]")
     scenario = ward(30, 2, census)
@@ -214,5 +216,28 @@ def test_the_longest_waiting_census_patient_gets_the_first_free_bed_and_a_servic
     written = simulate(scenario, draw_arrivals(scenario, streams), streams)
     admitted = {s.arrival: s.admitted for s in written.spells if s.arrival in (-1.0, -3.0)}
     assert admitted[-3.0] < admitted[-1.0] < 30.0
+    from_census = [s for s in written.spells if s.arrival < 0]
+    assert [(s.band, s.readmission) for s in from_census] == [(OLD, False)] * 4
+    assert [s.optimised for s in from_census if s.arrival == -2.0] == [-1.0]
     reablement = [s for s in written.stays if s.service == "reablement" and s.requested < 0]
     assert [(s.requested, s.reserved) for s in reablement] == [(-5.0, -5.0)]
+
+
+def test_the_census_at_day_0_itself_and_patient_0():
+    """Patient 0 (the first person of a run: ids start at 0) in home care is one of the cohort's clients, with
+    their own band, not an outside client; someone who died at home at day 0 itself is not listed."""
+    spells = [spell(0, -99.0, -99.0, -95.0, -90.0, "p1", service="home_care", band=YOUNG),
+              spell(1, -9.0, -9.0, -6.0, -5.0, band=MIDDLE)]
+    written = records(10.0, spells=spells, stays=[stay("home_care", 0, -90.0, -80.0)], deaths={1: 0.0})
+    census = census_of(written, ward(10, 50), at=0.0)
+    assert [(e.place, e.age_band, e.days) for e in census] == [("home_care", "65-74", 80.0)]
+
+
+def test_the_bands_of_outside_clients_are_the_same_for_the_same_seed():
+    """The census command's output is reproducible: the same seed gives the same bands (and another seed, here,
+    others: 20 draws of 3 bands)."""
+    outside = [stay("care_home", -1, -100.0, -100.0, background=True) for _ in range(20)]
+    written = records(10.0, stays=outside)
+    first, again, other = (census_of(written, ward(10, 50), at=0.0, seed=seed) for seed in (3, 3, 4))
+    assert first == again
+    assert first != other
