@@ -241,3 +241,20 @@ def test_the_bands_of_outside_clients_are_the_same_for_the_same_seed():
     first, again, other = (census_of(written, ward(10, 50), at=0.0, seed=seed) for seed in (3, 3, 4))
     assert first == again
     assert first != other
+
+
+def test_a_census_patient_keeps_the_census_pathway_and_the_age_factor_scales_the_days_so_far():
+    """A fixed clinical stay of 10 days (pathway 2) scaled by 2 for the 85+: 20 days in all, so someone 6 days in
+    has 14 left (2 x (10 - 6 / 2)). The census's pathway is kept by someone medically optimised and by someone who
+    will die, not the drawn one (1)."""
+    base = ward(10, 50, "clinical_stay.by_pathway.p2={distribution: fixed, value: 10.0}")
+    scenario = base.model_copy(update={"clinical_stay": base.clinical_stay.model_copy(update={"age_band_factor": {"85+": 2.0}})})
+    draws = NO_DRAWS._replace(pathway=1)
+
+    def left(days: float, delayed: float = 0.0, dies: bool = False) -> Draws:
+        entry = CensusEntry(place="acute_bed", age_band="85+", pathway="p2", days=days, delayed_days=delayed)
+        return time_left(scenario, entry, draws._replace(dies=dies), 0.5)
+
+    assert (left(6.0).pathway, left(6.0).stay) == (2, pytest.approx(14.0, rel=1e-12))
+    assert left(6.0, delayed=1.0).pathway == 2
+    assert left(6.0, dies=True).pathway == 2
