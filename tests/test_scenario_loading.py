@@ -17,7 +17,13 @@ from sim.batch.plan import load_batch
 from sim.calibrate.settings import load_calibration
 from sim.errors import InputError
 from sim.scenario import load_scenario, scenario_hash
-from sim.scenario.load import Override, error_lines, scenario_key
+from sim.scenario.load import (
+    MAX_VALUES,
+    Override,
+    check_size,
+    error_lines,
+    scenario_key,
+)
 from sim.scenario.schema import NAME_RULE
 
 # --- the hash: what was run -----------------------------------------------------------------------
@@ -218,3 +224,26 @@ def test_a_long_list_of_problems_describes_the_first_20_and_counts_the_rest(coun
     assert lines[:20] == [f"problem {n}" for n in range(20)]
     assert lines[20:] == ([] if count == 20 else ["... and 5 more problems"])
     assert len(described) == 20  # the rest are not described
+
+
+def test_the_size_check_counts_values_inside_mappings_and_lists_and_sees_a_value_containing_itself():
+    """check_size (what refuses a YAML alias bomb) on values built here: a mapping holding a list of MAX_VALUES
+    numbers is too big, one 10 short is not; 70 nested mappings are too deep, 60 are not; a list holding itself
+    is named as such (not as too deep)."""
+    check_size({"a": {"b": list(range(MAX_VALUES - 10))}}, "x")
+    with pytest.raises(InputError, match="more than 200,000 values"):
+        check_size({"a": {"b": list(range(MAX_VALUES))}}, "x")
+
+    def nested(depth: int) -> dict:
+        value: dict = {}
+        for _ in range(depth):
+            value = {"a": value}
+        return value
+
+    check_size(nested(60), "x")
+    with pytest.raises(InputError, match="nested more than 64 levels"):
+        check_size(nested(70), "x")
+    itself: list = [1]
+    itself.append(itself)
+    with pytest.raises(InputError, match="contains itself"):
+        check_size({"a": itself}, "x")
