@@ -22,6 +22,7 @@ from sim.scenario.load import (
     Override,
     check_size,
     error_lines,
+    parse_yaml_mapping,
     scenario_key,
 )
 from sim.scenario.schema import NAME_RULE
@@ -247,3 +248,9 @@ def test_the_size_check_counts_values_inside_mappings_and_lists_and_sees_a_value
     itself.append(itself)
     with pytest.raises(InputError, match="contains itself"):
         check_size({"a": itself}, "x")
+
+
+@pytest.mark.parametrize("text, kind", [("? [a, b]\n: 1\n", "list"), ("? {a: 1}\n: 1\n", "mapping")])
+def test_a_key_that_is_a_list_or_a_mapping_is_named_as_such(text, kind):
+    with pytest.raises(InputError, match=f"x: YAML at line 1, column 3: a key is a {kind}; expected a plain name"):
+        parse_yaml_mapping(text, "x")
