@@ -254,3 +254,27 @@ def test_the_size_check_counts_values_inside_mappings_and_lists_and_sees_a_value
 def test_a_key_that_is_a_list_or_a_mapping_is_named_as_such(text, kind):
     with pytest.raises(InputError, match=f"x: YAML at line 1, column 3: a key is a {kind}; expected a plain name"):
         parse_yaml_mapping(text, "x")
+
+
+def test_a_control_character_is_refused_in_one_line():
+    """The YAML reader's own errors (a control character) have no `problem` and print on two lines: the message is
+    one line naming the source."""
+    with pytest.raises(InputError) as caught:
+        parse_yaml_mapping("a: \x07\n", "x")
+    assert str(caught.value) == ('x: YAML syntax error: unacceptable character #x0007: control characters are not '
+                                 'allowed in "<unicode string>", position 3')
+
+
+def test_an_alias_bomb_anywhere_in_a_file_is_refused_before_it_is_read_further():
+    """Nine lists of nine aliases of the one before: 9^9 values once expanded, refused by the size check (a bomb
+    under a key the schema knows would otherwise be validated value by value)."""
+    lines = ["l0: &l0 [1, 1, 1, 1, 1, 1, 1, 1, 1]"]
+    lines += [f"l{n}: &l{n} [{', '.join([f'*l{n - 1}'] * 9)}]" for n in range(1, 9)]
+    with pytest.raises(InputError, match="more than 200,000 values"):
+        parse_yaml_mapping("\n".join(lines) + "\nacute: {escalation: *l8}\n", "x")
+
+
+def test_a_missing_parent_is_named_with_the_value_given(tmp_path):
+    path = tmp_path / "child.yaml"
+    path.write_text("extends: missing.yaml\n", encoding="utf-8")
+    assert error_of(path).startswith(f"{path}: extends: value 'missing.yaml': no such file")

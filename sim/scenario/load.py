@@ -186,7 +186,7 @@ def parse_yaml_mapping(text: str, source: str) -> dict[str, Any]:
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(error, "problem", None) or str(error)
+        problem = getattr(error, "problem", None) or " ".join(str(error).split())  # a reader's error has two lines
         kind = "YAML" if isinstance(error, yaml.constructor.ConstructorError) else "YAML syntax error"
         raise InputError(f"{source}: {kind}{where}: {cut(problem)}") from None
     except RecursionError:
