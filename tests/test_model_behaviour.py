@@ -1,6 +1,8 @@
 """Behaviour of the hospital model on short runs of the shipped baseline."""
 
 
+from collections import Counter
+
 import numpy as np
 import pytest
 from model_helpers import BASELINE, simulate_replication
@@ -57,6 +59,18 @@ def test_the_midnight_census_counts_what_the_spell_records_say():
     assert np.array_equal(c["bed_queue"], waiting)
     assert np.array_equal(c["delayed_patients"], delayed)
     assert delayed.min() > 0 and waiting.max() > 0  # the counts are not all zero
+
+
+def test_clients_there_at_the_start_are_marked_outside_the_cohort():
+    """Home care clients and care home residents there when the run starts (no census) are outside the cohort:
+    their stays are marked so, which leaves them out of the cohort's costs and waits; the cohort's own are not."""
+    scenario = short_baseline("census=null", "services.home_care.clients_at_start=50",
+                              "services.care_home.residents_at_start=40")
+    _, records = simulate_replication(scenario)
+    outside = [stay for stay in records.stays if stay.patient == -1]
+    assert sorted(Counter(stay.service for stay in outside).items()) == [("care_home", 40), ("home_care", 50)]
+    assert all(stay.background is True for stay in outside)
+    assert not any(stay.background for stay in records.stays if stay.patient >= 0)
 
 
 def test_same_scenario_and_seed_give_identical_results():
