@@ -73,6 +73,13 @@ def test_clients_there_at_the_start_are_marked_outside_the_cohort():
     assert not any(stay.background for stay in records.stays if stay.patient >= 0)
 
 
+def test_a_warm_up_of_part_of_a_day_still_counts_at_every_midnight():
+    """A run starting at day -0.5 (a warm-up of half a day) takes its first census at the first midnight, day 0,
+    then every midnight of the horizon."""
+    _, records = simulate_replication(short_baseline("run.warmup_days=0.5", "run.horizon_days=3"))
+    assert census_columns(records)["day"].tolist() == [0.0, 1.0, 2.0]
+
+
 def test_same_scenario_and_seed_give_identical_results():
     scenario = short_baseline()
     first, second = run_replication(scenario, 1), run_replication(scenario, 1)
