@@ -53,10 +53,7 @@ def fan_data(daily: pd.DataFrame, measure: str = "beds_occupied") -> pd.DataFram
 def bed_queue(daily: pd.DataFrame) -> Figure:
     """People waiting for an acute bed each midnight: a queue that keeps rising is a saturated system."""
     data = fan_data(daily, "bed_queue")
-    figure, axes = plt.subplots(figsize=(PAGE_WIDTH, 3.2))
-    axes.fill_between(data.day, data.p05, data.p95, color="0.85", label="90 % of replications")
-    axes.fill_between(data.day, data.p25, data.p75, color="0.65", label="50 % of replications")
-    axes.plot(data.day, data.p50, color="black", linewidth=1.5, label="median")
+    figure, axes = _fan_axes(data, height=3.2)
     axes.set_ylim(bottom=0)
     axes.set_xlabel("day of the horizon")
     axes.set_ylabel("waiting for a bed at midnight")
@@ -66,12 +63,18 @@ def bed_queue(daily: pd.DataFrame) -> Figure:
     return figure
 
 
-def occupancy_fan(daily: pd.DataFrame) -> Figure:
-    data = fan_data(daily)
-    figure, axes = plt.subplots(figsize=(PAGE_WIDTH, 3.6))
+def _fan_axes(data: pd.DataFrame, height: float) -> tuple[Figure, plt.Axes]:
+    """A page-wide figure with the replications' 90 % and 50 % bands and their median (from fan_data)."""
+    figure, axes = plt.subplots(figsize=(PAGE_WIDTH, height))
     axes.fill_between(data.day, data.p05, data.p95, color="0.85", label="90 % of replications")
     axes.fill_between(data.day, data.p25, data.p75, color="0.65", label="50 % of replications")
     axes.plot(data.day, data.p50, color="black", linewidth=1.5, label="median")
+    return figure, axes
+
+
+def occupancy_fan(daily: pd.DataFrame) -> Figure:
+    data = fan_data(daily)
+    figure, axes = _fan_axes(data, height=3.6)
     axes.plot(data.day, data.beds_available, color="black", linestyle="--", linewidth=1, label="beds available")
     axes.plot(data.day, data.ceiling, color="black", linestyle=":", linewidth=1,
               label=f"{100 * OCCUPANCY_CEILING:g} % of beds")
