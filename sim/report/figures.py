@@ -55,12 +55,7 @@ def bed_queue(daily: pd.DataFrame) -> Figure:
     data = fan_data(daily, "bed_queue")
     figure, axes = _fan_axes(data, height=3.2)
     axes.set_ylim(bottom=0)
-    axes.set_xlabel("day of the horizon")
-    axes.set_ylabel("waiting for a bed at midnight")
-    axes.set_title("The bed queue over time")
-    axes.legend(loc="upper left", fontsize=MIN_FONT_PT)
-    figure.tight_layout()
-    return figure
+    return _labelled(figure, axes, "waiting for a bed at midnight", "The bed queue over time", "upper left")
 
 
 def _fan_axes(data: pd.DataFrame, height: float) -> tuple[Figure, plt.Axes]:
@@ -72,18 +67,22 @@ def _fan_axes(data: pd.DataFrame, height: float) -> tuple[Figure, plt.Axes]:
     return figure, axes
 
 
+def _labelled(figure: Figure, axes: plt.Axes, ylabel: str, title: str, legend_at: str) -> Figure:
+    axes.set_xlabel("day of the horizon")
+    axes.set_ylabel(ylabel)
+    axes.set_title(title)
+    axes.legend(loc=legend_at, fontsize=MIN_FONT_PT)
+    figure.tight_layout()
+    return figure
+
+
 def occupancy_fan(daily: pd.DataFrame) -> Figure:
     data = fan_data(daily)
     figure, axes = _fan_axes(data, height=3.6)
     axes.plot(data.day, data.beds_available, color="black", linestyle="--", linewidth=1, label="beds available")
     axes.plot(data.day, data.ceiling, color="black", linestyle=":", linewidth=1,
               label=f"{100 * OCCUPANCY_CEILING:g} % of beds")
-    axes.set_xlabel("day of the horizon")
-    axes.set_ylabel("occupied acute beds at midnight")
-    axes.set_title("Acute bed occupancy over time")
-    axes.legend(loc="lower right", fontsize=MIN_FONT_PT)
-    figure.tight_layout()
-    return figure
+    return _labelled(figure, axes, "occupied acute beds at midnight", "Acute bed occupancy over time", "lower right")
 
 
 # --- length of stay and delay by pathway ----------------------------------------------
