@@ -163,17 +163,24 @@ Workers = LocalWorkers | DaskWorkers
 
 
 @contextmanager
+def _stopped_on_error(pool: Workers) -> Iterator[Workers]:
+    """The pool, stopped at once (queued work cancelled, processes ended) if its user fails or is interrupted,
+    and closed in every case."""
+    try:
+        yield pool
+    except BaseException:
+        pool.stop()
+        raise
+    finally:
+        pool.close()
+
+
+@contextmanager
 def executor(workers: int, scheduler: str | None = None) -> Iterator[Workers]:
     """Local processes, or a dask.distributed cluster ('local' starts a LocalCluster of `workers` processes)."""
     if scheduler is None:
-        pool = LocalWorkers(workers)
-        try:
+        with _stopped_on_error(LocalWorkers(workers)) as pool:
             yield pool
-        except BaseException:
-            pool.stop()
-            raise
-        finally:
-            pool.close()
         return
     try:
         from distributed import Client, LocalCluster
@@ -194,14 +201,10 @@ def executor(workers: int, scheduler: str | None = None) -> Iterator[Workers]:
                     f"--scheduler {scheduler}: cannot reach a dask scheduler there ({_first_line(error)}); "
                     "expected an address such as tcp://10.0.0.5:8786, or 'local'"
                 ) from None
-        pool = DaskWorkers(client, address, cluster)
         try:
-            yield pool
-        except BaseException:
-            pool.stop()
-            raise
+            with _stopped_on_error(DaskWorkers(client, address, cluster)) as pool:
+                yield pool
         finally:
-            pool.close()
             _close_quietly(client.close)
             if cluster is not None:
                 _close_quietly(cluster.close)

@@ -34,6 +34,20 @@ def rerun_matches(original: Path, inputs: Path, tmp_path: Path) -> Path:
     return again
 
 
+def run_then_rerun(command: str, settings: Path, tmp_path: Path) -> None:
+    """Run a command of one settings file, then check its folder reruns from the record alone."""
+    out = tmp_path / command
+    assert main([command, str(settings), "--out", str(out), "--workers", "1", "--quiet"]) == 0
+    rerun_matches(out, settings.parent, tmp_path)
+
+
+def beside(scenario: Path, name: str, settings: dict) -> Path:
+    """A settings file written in the scenario's folder (removed with it before the rerun)."""
+    path = scenario.parent / name
+    path.write_text(yaml.safe_dump(settings), encoding="utf-8")
+    return path
+
+
 def short(tmp_path: Path, **changes) -> Path:
     inputs = tmp_path / "inputs"
     inputs.mkdir()
@@ -66,15 +80,11 @@ def test_a_changed_record_gives_other_tables(tmp_path):
 @pytest.mark.slow
 def test_a_batch_reruns_to_the_same_tables(tmp_path):
     scenario = short(tmp_path)
-    batch = scenario.parent / "batch.yaml"
-    batch.write_text(yaml.safe_dump({
+    batch = beside(scenario, "batch.yaml", {
         "name": "tiny", "baseline": "short.yaml", "replications": 2, "seed": 3,
-        "scenarios": [{"name": "more_beds", "set": {"acute.beds": 240}}],
-        "packages": [],
-    }))
-    out = tmp_path / "batch"
-    assert main(["batch", str(batch), "--out", str(out), "--workers", "1", "--quiet"]) == 0
-    rerun_matches(out, scenario.parent, tmp_path)
+        "scenarios": [{"name": "more_beds", "set": {"acute.beds": 240}}], "packages": [],
+    })
+    run_then_rerun("batch", batch, tmp_path)
 
 
 @pytest.mark.slow
@@ -91,32 +101,27 @@ def test_a_backtest_reruns_to_the_same_tables(tmp_path):
 @pytest.mark.slow
 def test_a_sensitivity_run_reruns_to_the_same_tables(tmp_path):
     scenario = short(tmp_path)
-    config = scenario.parent / "sensitivity.yaml"
-    config.write_text(yaml.safe_dump({
+    config = beside(scenario, "sensitivity.yaml", {
         "name": "tiny", "scenario": "short.yaml", "method": "morris", "samples": 2, "replications": 1, "seed": 5,
         "indicators": ["mean_los_days"],
         "parameters": [{"key": "clinical_stay.by_pathway.p0.mean", "low": 3.0, "high": 5.0},
                        {"key": "acute.beds", "low": 200, "high": 230, "integer": True}],
         "set": {"run.horizon_days": 30},
-    }))
-    out = tmp_path / "sensitivity"
-    assert main(["sensitivity", str(config), "--out", str(out), "--workers", "1", "--quiet"]) == 0
-    rerun_matches(out, scenario.parent, tmp_path)
+    })
+    run_then_rerun("sensitivity", config, tmp_path)
 
 
 @pytest.mark.slow
 def test_a_calibration_reruns_to_the_same_tables(tmp_path):
     scenario = short(tmp_path)
-    targets = scenario.parent / "targets.yaml"
-    targets.write_text(yaml.safe_dump({"targets": [
+    beside(scenario, "targets.yaml", {"targets": [
         {"indicator": "mean_occupancy_pct", "value": 85.0, "sd": 2.0, "period": "synthetic", "source": "this test"},
-    ]}))
-    config = scenario.parent / "calibration.yaml"
-    config.write_text(yaml.safe_dump({
+    ]})
+    config = beside(scenario, "calibration.yaml", {
         "name": "tiny", "scenario": "short.yaml", "targets": "targets.yaml", "replications": 2, "seed": 7,
         "parameters": [{"name": "beds", "keys": ["acute.beds"], "low": 190, "high": 240, "integer": True}],
         "optimiser": {"max_evaluations": 4},
-    }))
+    })
     out = tmp_path / "calibration"
     assert main(["calibrate", str(config), "--out", str(out), "--workers", "1", "--quiet", "--set", "acute.beds=205"]) == 0
     again = rerun_matches(out, scenario.parent, tmp_path)

@@ -53,34 +53,36 @@ def fan_data(daily: pd.DataFrame, measure: str = "beds_occupied") -> pd.DataFram
 def bed_queue(daily: pd.DataFrame) -> Figure:
     """People waiting for an acute bed each midnight: a queue that keeps rising is a saturated system."""
     data = fan_data(daily, "bed_queue")
-    figure, axes = plt.subplots(figsize=(PAGE_WIDTH, 3.2))
+    figure, axes = _fan_axes(data, height=3.2)
+    axes.set_ylim(bottom=0)
+    return _labelled(figure, axes, "waiting for a bed at midnight", "The bed queue over time", "upper left")
+
+
+def _fan_axes(data: pd.DataFrame, height: float) -> tuple[Figure, plt.Axes]:
+    """A page-wide figure with the replications' 90 % and 50 % bands and their median (from fan_data)."""
+    figure, axes = plt.subplots(figsize=(PAGE_WIDTH, height))
     axes.fill_between(data.day, data.p05, data.p95, color="0.85", label="90 % of replications")
     axes.fill_between(data.day, data.p25, data.p75, color="0.65", label="50 % of replications")
     axes.plot(data.day, data.p50, color="black", linewidth=1.5, label="median")
-    axes.set_ylim(bottom=0)
+    return figure, axes
+
+
+def _labelled(figure: Figure, axes: plt.Axes, ylabel: str, title: str, legend_at: str) -> Figure:
     axes.set_xlabel("day of the horizon")
-    axes.set_ylabel("waiting for a bed at midnight")
-    axes.set_title("The bed queue over time")
-    axes.legend(loc="upper left", fontsize=MIN_FONT_PT)
+    axes.set_ylabel(ylabel)
+    axes.set_title(title)
+    axes.legend(loc=legend_at, fontsize=MIN_FONT_PT)
     figure.tight_layout()
     return figure
 
 
 def occupancy_fan(daily: pd.DataFrame) -> Figure:
     data = fan_data(daily)
-    figure, axes = plt.subplots(figsize=(PAGE_WIDTH, 3.6))
-    axes.fill_between(data.day, data.p05, data.p95, color="0.85", label="90 % of replications")
-    axes.fill_between(data.day, data.p25, data.p75, color="0.65", label="50 % of replications")
-    axes.plot(data.day, data.p50, color="black", linewidth=1.5, label="median")
+    figure, axes = _fan_axes(data, height=3.6)
     axes.plot(data.day, data.beds_available, color="black", linestyle="--", linewidth=1, label="beds available")
     axes.plot(data.day, data.ceiling, color="black", linestyle=":", linewidth=1,
               label=f"{100 * OCCUPANCY_CEILING:g} % of beds")
-    axes.set_xlabel("day of the horizon")
-    axes.set_ylabel("occupied acute beds at midnight")
-    axes.set_title("Acute bed occupancy over time")
-    axes.legend(loc="lower right", fontsize=MIN_FONT_PT)
-    figure.tight_layout()
-    return figure
+    return _labelled(figure, axes, "occupied acute beds at midnight", "Acute bed occupancy over time", "lower right")
 
 
 # --- length of stay and delay by pathway ----------------------------------------------
