@@ -23,6 +23,7 @@ from sim.scenario.load import (
     check_size,
     error_lines,
     parse_yaml_mapping,
+    read_text_file,
     scenario_key,
 )
 from sim.scenario.schema import NAME_RULE
@@ -149,6 +150,9 @@ def test_an_override_from_a_settings_file_names_that_file_and_finds_a_census_bes
     monkeypatch.chdir(tmp_path)
     named = Override("census=census.csv", source="settings/batch.yaml", folder=tmp_path / "settings")
     census = load_scenario(BASELINE, [named]).census
+    assert [(e.place, e.days) for e in census] == [("acute_bed", 3.0)]
+    # a source that is a name, not a path (a sensitivity config's `set`): still the folder given
+    census = load_scenario(BASELINE, [Override("census=census.csv", source="set", folder=tmp_path / "settings")]).census
     assert [(e.place, e.days) for e in census] == [("acute_bed", 3.0)]
     bad = Override("acute.beds=-3", source="settings/batch.yaml", folder=tmp_path / "settings")
     assert error_of(BASELINE, [bad]) == "settings/batch.yaml: acute.beds: value -3: expected greater than 0"
@@ -278,3 +282,11 @@ def test_a_missing_parent_is_named_with_the_value_given(tmp_path):
     path = tmp_path / "child.yaml"
     path.write_text("extends: missing.yaml\n", encoding="utf-8")
     assert error_of(path).startswith(f"{path}: extends: value 'missing.yaml': no such file")
+
+
+def test_a_file_over_the_limit_is_refused_naming_the_limit(tmp_path):
+    path = tmp_path / "big.yaml"
+    path.write_bytes(b"#" * (2**20 + 1))
+    with pytest.raises(InputError, match=f"^{path}: larger than 1 MiB; expected a YAML file$"):
+        read_text_file(path, "a YAML file", limit=2**20)
+    assert read_text_file(path, "a YAML file", limit=2**20 + 1) == "#" * (2**20 + 1)  # at the limit: read
