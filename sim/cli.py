@@ -225,7 +225,7 @@ def build_parser() -> ArgumentParser:
     add_flags(report, "rank_by", out="folder for report.html and its figure PNGs (default: the results folder)")
 
     app = commands.add_parser("app", help="the web app for planners and commissioners (a page in the browser)")
-    app.add_argument("--port", type=whole_number(1), default=8501, help="port to listen on (default 8501)")
+    app.add_argument("--port", type=whole_number(1, 65535), default=8501, help="port to listen on (default 8501)")
     app.add_argument("--host", default="127.0.0.1",
                      help="address to listen on (default 127.0.0.1: this machine only; 0.0.0.0 opens it to the network)")
     app.add_argument("--results", type=Path, default=Path("results"), metavar="DIR",
@@ -555,8 +555,6 @@ def command_schema(args: argparse.Namespace) -> None:
 def command_app(args: argparse.Namespace) -> None:
     from sim.app.server import serve
 
-    if args.port > 65535:
-        raise InputError(f"--port {args.port}: expected a port number from 1 to 65535")
     serve(args.port, args.host, args.results)
 
 

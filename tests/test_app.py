@@ -325,3 +325,11 @@ def test_progress_is_the_task_files_against_those_expected_with_the_time_left(re
         process.kill()
         process.wait()
     assert run_state(folder).state == "stopped" and runs_under_way(results) == []
+
+
+@pytest.mark.parametrize("port", ["0", "70000", "http"])
+def test_a_port_that_cannot_be_is_refused_before_a_server_starts(port, capsys):
+    from sim.cli import main
+
+    assert main(["app", "--port", port]) == 2
+    assert "argument --port: value" in capsys.readouterr().err
