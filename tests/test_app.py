@@ -333,3 +333,17 @@ def test_a_port_that_cannot_be_is_refused_before_a_server_starts(port, capsys):
 
     assert main(["app", "--port", port]) == 2
     assert "argument --port: value" in capsys.readouterr().err
+
+
+def test_the_command_shown_for_a_run_can_be_pasted_into_a_shell(tmp_path):
+    """A --set value with quotes and spaces comes back whole when the shown command is split as a shell would."""
+    import shlex
+
+    from sim.app import jobs
+
+    folder = tmp_path / "results" / "more_demand"
+    argv = ["run", "/scenarios/a b.yaml", "--out", str(folder), "--set", "demand.arrivals_per_day={'65-74': 5.83}"]
+    jobs.record_of(folder).mkdir(parents=True)
+    jobs.write_json(jobs.record_of(folder) / jobs.JOB, {"argv": argv, "expected_tasks": 2, "pid": None})
+    shown = jobs.run_state(folder).command
+    assert shlex.split(shown) == ["python", "-m", "sim", *argv]

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -175,7 +176,7 @@ def run_state(folder: Path) -> RunState | None:
     job = read_json(record / JOB)
     status = read_json(record / STATUS) if (record / STATUS).is_file() else None
     started = job.get("started", record.stat().st_mtime)
-    command = "python -m sim " + " ".join(_quoted(a) for a in job.get("argv", []))
+    command = shlex.join(["python", "-m", "sim", *job.get("argv", [])])
     if status is not None and status.get("exit_code") == 0:  # its task files need not be counted again
         return RunState(folder, "finished", job["expected_tasks"], job["expected_tasks"],
                         status.get("finished", started) - started, None, started, command)
@@ -255,6 +256,3 @@ def write_json(path: Path, data: dict) -> None:
 def now_text() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
-
-def _quoted(argument: str) -> str:
-    return f"'{argument}'" if any(c in argument for c in " []{}*?$") else argument
